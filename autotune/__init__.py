@@ -1,0 +1,1 @@
+"""Autotuning: tasks, measurement, the XGBoost cost model and records (not built yet)."""

@@ -1,0 +1,1 @@
+"""Model importers: each converts a file into an edgecc `Graph`."""

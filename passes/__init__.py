@@ -1,0 +1,1 @@
+"""Graph passes, one per file; each registers itself with the pass manager."""

@@ -1,0 +1,1 @@
+"""The `edgecc` command line."""

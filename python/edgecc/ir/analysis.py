@@ -1,0 +1,38 @@
+"""networkx views of a graph for analyses (dominators, liveness, colouring), built on demand."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from edgecc.ir.graph import Graph
+
+
+def to_networkx(graph: Graph, *, consts: bool = False) -> nx.DiGraph:
+    """A DiGraph keyed by node name with `op`, `type` and `index` (position) node attributes."""
+    g = nx.DiGraph()
+    for i, n in enumerate(graph.nodes):
+        if n.is_const and not consts:
+            continue
+        g.add_node(n.name, op=n.op, type=n.type, index=i)
+        for inp in n.inputs:
+            if inp.is_const and not consts:
+                continue
+            g.add_edge(inp.name, n.name)
+    return g
+
+
+def live_ranges(graph: Graph) -> dict[str, tuple[int, int]]:
+    """For every non-constant value: (index where it is defined, index of its last use).
+
+    Graph outputs live to the end.
+    """
+    pos = {n: i for i, n in enumerate(graph.nodes)}
+    end = len(graph.nodes)
+    ranges = {}
+    outputs = set(graph.outputs)
+    for n in graph.nodes:
+        if n.is_const:
+            continue
+        last = max((pos[u] for u in n.users), default=pos[n])
+        ranges[n.name] = (pos[n], end if n in outputs else last)
+    return ranges

@@ -1,0 +1,384 @@
+"""Numerical comparison helpers: relative errors, onnxruntime runs, seeded feeds and weights."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from edgecc.ir.graph import Graph
+
+ModelLike = str | os.PathLike | onnx.ModelProto
+IntRange = tuple[int, int]
+
+
+def rel_error(ref: Any, out: Any) -> float:
+    """max|out - ref| / max|ref| (0 when both are all zero; inf on a shape or NaN mismatch).
+
+    NaNs in the same places count as equal; infinities must match exactly.
+    """
+    ref = np.asarray(ref)
+    out = np.asarray(out)
+    if ref.shape != out.shape:
+        return float("inf")
+    if ref.size == 0:
+        return 0.0
+    r = ref.astype(np.float64)
+    o = out.astype(np.float64)
+    nan_r, nan_o = np.isnan(r), np.isnan(o)
+    if (nan_r != nan_o).any():
+        return float("inf")
+    inf_r, inf_o = np.isinf(r), np.isinf(o)
+    if (inf_r != inf_o).any() or (r[inf_r] != o[inf_o]).any():
+        return float("inf")
+    finite = ~(nan_r | inf_r)
+    if not finite.any():
+        return 0.0
+    diff = float(np.max(np.abs(r[finite] - o[finite])))
+    scale = float(np.max(np.abs(r[finite])))
+    if scale == 0.0:
+        return 0.0 if diff == 0.0 else float("inf")
+    return diff / scale
+
+
+def rel_errors(refs: Mapping[str, Any] | Sequence[Any],
+               outs: Mapping[str, Any] | Sequence[Any]) -> dict[str, float] | list[float]:
+    """`rel_error` per output: by name for dicts, by position for sequences."""
+    if isinstance(refs, Mapping):
+        assert isinstance(outs, Mapping)
+        missing = set(refs) ^ set(outs)
+        if missing:
+            raise KeyError(f"outputs differ in names: {sorted(missing)}")
+        return {k: rel_error(refs[k], outs[k]) for k in refs}
+    assert not isinstance(outs, Mapping) and len(refs) == len(outs)
+    return [rel_error(r, o) for r, o in zip(refs, outs)]
+
+
+def run_onnxruntime(model_or_path: ModelLike, feeds: Mapping[str, np.ndarray],
+                    threads: int = 1) -> dict[str, np.ndarray]:
+    """Run a model with onnxruntime's CPU provider; returns outputs by name, in output order."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    if isinstance(model_or_path, onnx.ModelProto):
+        source: Any = model_or_path.SerializeToString()
+    else:
+        source = os.fspath(model_or_path)
+    sess = ort.InferenceSession(source, opts, providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    values = sess.run(names, dict(feeds))
+    return dict(zip(names, values))
+
+
+def _onnx_inputs(model: onnx.ModelProto,
+                 input_shapes: Mapping[str, Sequence[int]] | None) -> list[tuple[str, tuple,
+                                                                                  np.dtype]]:
+    init = {t.name for t in model.graph.initializer}
+    result = []
+    for vi in model.graph.input:
+        if vi.name in init:
+            continue
+        tt = vi.type.tensor_type
+        dtype = np.dtype(helper.tensor_dtype_to_np_dtype(tt.elem_type))
+        if input_shapes and vi.name in input_shapes:
+            shape = tuple(int(d) for d in input_shapes[vi.name])
+        else:
+            dims = [d.dim_value if d.HasField("dim_value") else 0 for d in tt.shape.dim]
+            if any(d <= 0 for d in dims):
+                raise ValueError(f"input {vi.name!r} has a dynamic shape; pass input_shapes")
+            shape = tuple(dims)
+        result.append((vi.name, shape, dtype))
+    return result
+
+
+def random_feeds(model: Graph | ModelLike, seed: int = 0,
+                 int_ranges: Mapping[str, IntRange] | IntRange | None = None,
+                 input_shapes: Mapping[str, Sequence[int]] | None = None
+                 ) -> dict[str, np.ndarray]:
+    """Seeded random inputs for a Graph or an ONNX model.
+
+    Float inputs are ~N(0, 1); bool inputs are fair coin flips; integer inputs are uniform in
+    [low, high) given by `int_ranges` (one range for all, or one per input name): an integer
+    input without a range is an error, since only the caller knows what is valid (token ids,
+    indices ...).
+    """
+    if isinstance(model, Graph):
+        specs = [(n.name, n.shape, np.dtype(n.dtype)) for n in model.inputs]
+    else:
+        from edgecc.frontend.onnx import load_model
+
+        specs = _onnx_inputs(load_model(model), input_shapes)
+    rng = np.random.default_rng(seed)
+    feeds = {}
+    for name, shape, dtype in specs:
+        if dtype.kind == "f":
+            feeds[name] = rng.standard_normal(shape).astype(dtype)
+        elif dtype.kind == "b":
+            feeds[name] = rng.integers(0, 2, shape).astype(bool)
+        elif dtype.kind in "iu":
+            if isinstance(int_ranges, Mapping):
+                rng_for = int_ranges.get(name)
+            else:
+                rng_for = int_ranges
+            if rng_for is None:
+                raise ValueError(f"integer input {name!r} needs a range: pass int_ranges="
+                                 f"{{{name!r}: (low, high)}}")
+            low, high = rng_for
+            feeds[name] = rng.integers(low, high, shape).astype(dtype)
+        else:
+            raise ValueError(f"input {name!r}: cannot make random {dtype} data")
+    return feeds
+
+
+# ---------------------------------------------------------------------------- weights
+def _producers_and_users(graph: onnx.GraphProto) -> tuple[dict[str, onnx.NodeProto],
+                                                          dict[str, list[tuple[onnx.NodeProto,
+                                                                               int]]]]:
+    producer = {o: n for n in graph.node for o in n.output if o}
+    users: dict[str, list[tuple[onnx.NodeProto, int]]] = {}
+    for node in graph.node:
+        for i, name in enumerate(node.input):
+            if name:
+                users.setdefault(name, []).append((node, i))
+    return producer, users
+
+
+_PASS_THROUGH = frozenset({"Unsqueeze", "Reshape", "Identity", "Cast", "Squeeze", "Flatten",
+                           "Transpose"})
+
+
+def _role(name: str, users: Mapping[str, list[tuple[onnx.NodeProto, int]]],
+          depth: int = 0) -> tuple[str, onnx.NodeProto | None]:
+    """What a weight is used as: the first weight-like use found (through reshapes)."""
+    for node, idx in users.get(name, []):
+        op = node.op_type
+        if op in _PASS_THROUGH and idx == 0 and depth < 4:
+            role, where = _role(node.output[0], users, depth + 1)
+            if role != "other":
+                return role, where
+            continue
+        if op in ("Conv", "ConvTranspose"):
+            return ("conv_w" if idx == 1 else "bias" if idx == 2 else "other"), node
+        if op == "Gemm":
+            return ("gemm_b" if idx == 1 else "bias" if idx == 2 else "other"), node
+        if op == "MatMul":
+            return ("matmul_b" if idx == 1 else "other"), node
+        if op == "BatchNormalization":
+            return ({1: "gamma", 2: "beta", 3: "bn_mean", 4: "bn_var"}.get(idx, "other")), node
+        if op in ("InstanceNormalization", "LayerNormalization"):
+            return ({1: "gamma", 2: "beta"}.get(idx, "other")), node
+        if op == "PRelu" and idx == 1:
+            return "slope", node
+        if op in ("Mul", "Div"):
+            return "gamma", node
+        if op in ("Add", "Sub", "Sum"):
+            return "beta", node
+    return "other", None
+
+
+def _attr(node: onnx.NodeProto | None, name: str, default: Any) -> Any:
+    if node is not None:
+        for a in node.attribute:
+            if a.name == name:
+                return helper.get_attribute_value(a)
+    return default
+
+
+def _random_weight(role: str, shape: tuple[int, ...], node: onnx.NodeProto | None,
+                   rng: np.random.Generator) -> np.ndarray | None:
+    """Seeded values for a weight of this role; None keeps the original."""
+    if role == "conv_w":
+        fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+        if node is not None and node.op_type == "ConvTranspose":
+            fan_in = int(np.prod(shape[2:])) * shape[0] // max(1, _attr(node, "group", 1))
+        return rng.normal(0.0, np.sqrt(2.0 / max(fan_in, 1)), shape)
+    if role in ("gemm_b", "matmul_b"):
+        if role == "gemm_b":
+            fan_in = shape[1] if _attr(node, "transB", 0) else shape[0]
+        else:
+            fan_in = shape[-2] if len(shape) >= 2 else shape[0]
+        return rng.normal(0.0, np.sqrt(2.0 / max(fan_in, 1)), shape)
+    if role in ("bias", "beta"):
+        return rng.normal(0.0, 0.1, shape)
+    if role == "gamma":
+        return rng.uniform(0.5, 1.5, shape)
+    if role == "bn_mean":
+        return rng.normal(0.0, 0.1, shape)
+    if role == "bn_var":
+        return rng.uniform(0.5, 1.5, shape)
+    if role == "slope":
+        return rng.uniform(0.0, 0.3, shape)
+    return None
+
+
+def replace_constant_weights(model: ModelLike, seed: int = 0, *, calibrate: bool = True,
+                             input_shapes: Mapping[str, Sequence[int]] | None = None
+                             ) -> onnx.ModelProto:
+    """A copy of `model` with seeded random weights of sensible scale.
+
+    Float initializers and the outputs of `ConstantOfShape` nodes with a constant shape (the
+    way ONNX's "light" models generate all of their weights) are replaced according to how
+    they are used: conv / dense weights get He initialization (std sqrt(2 / fan_in)), biases and
+    shifts N(0, 0.1), scales U(0.5, 1.5), BatchNorm means N(0, 0.1) and variances U(0.5, 1.5),
+    PRelu slopes U(0, 0.3). Tensors with other uses (scalars, Clip bounds, exponents, shape
+    operands) and integer tensors are kept.
+
+    With `calibrate` (the default), each BatchNormalization's running mean and variance are then
+    set to the per-channel statistics its input actually has on a seeded N(0, 1) input (times a
+    random factor in [0.8, 1.25] for the variance), layer after layer with onnxruntime, so
+    activations stay O(1) however deep the network (as in a trained network).
+    """
+    from edgecc.frontend.onnx import load_model
+
+    out = copy.deepcopy(load_model(model))
+    g = out.graph
+    rng = np.random.default_rng(seed)
+    inits = {t.name: t for t in g.initializer}
+    _, users = _producers_and_users(g)
+
+    # ConstantOfShape with a constant shape -> an initializer of that shape
+    fill: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    for node in list(g.node):
+        if node.op_type != "ConstantOfShape" or node.input[0] not in inits:
+            continue
+        shape = tuple(int(d) for d in numpy_helper.to_array(inits[node.input[0]]))
+        value = _attr(node, "value", None)
+        dtype = (numpy_helper.to_array(value).dtype if value is not None
+                 else np.dtype(np.float32))
+        fill[node.output[0]] = (shape, dtype)
+        g.node.remove(node)
+
+    replaced: dict[str, np.ndarray] = {}
+    for name in sorted(set(fill) | set(inits)):
+        if name in fill:
+            shape, dtype = fill[name]
+            original = None
+        else:
+            original = numpy_helper.to_array(inits[name])
+            shape, dtype = original.shape, original.dtype
+        if dtype.kind != "f":
+            if original is None:
+                replaced[name] = np.zeros(shape, dtype)  # keep ConstantOfShape semantics
+            continue
+        role, where = _role(name, users)
+        if original is not None and (role == "other" or original.size <= 1):
+            continue
+        value = _random_weight(role, shape, where, rng)
+        if value is None:
+            value = np.full(shape, 0.0) if original is None else original
+        replaced[name] = np.asarray(value).astype(dtype)
+
+    listed = {vi.name for vi in g.input}
+    for name, value in replaced.items():
+        if name in inits:
+            g.initializer.remove(inits[name])
+        g.initializer.append(numpy_helper.from_array(value, name))
+        if out.ir_version < 4 and name not in listed:  # IR 3: initializers are graph inputs
+            g.input.append(helper.make_tensor_value_info(
+                name, helper.np_dtype_to_tensor_dtype(value.dtype), value.shape))
+    _drop_unused_initializers(out)
+    if calibrate:
+        _calibrate_batchnorm(out, seed, input_shapes)
+    return out
+
+
+def _drop_unused_initializers(model: onnx.ModelProto) -> None:
+    g = model.graph
+    used = {i for n in g.node for i in n.input} | {o.name for o in g.output}
+    dropped = {t.name for t in g.initializer if t.name not in used}
+    for t in [t for t in g.initializer if t.name in dropped]:
+        g.initializer.remove(t)
+    for vi in [vi for vi in g.input if vi.name in dropped]:
+        g.input.remove(vi)
+
+
+def _bn_levels(graph: onnx.GraphProto, bns: Sequence[onnx.NodeProto]) -> list[int]:
+    """For each BN, how many BNs lie on the longest path from the inputs to it."""
+    producer = {o: n for n in graph.node for o in n.output if o}
+    bn_ids = {id(n) for n in bns}
+    memo: dict[str, int] = {}
+
+    def level_of(tensor: str) -> int:
+        # iterative DFS: the number of BNs above `tensor` (BN outputs count their BN)
+        stack = [tensor]
+        while stack:
+            t = stack[-1]
+            if t in memo:
+                stack.pop()
+                continue
+            node = producer.get(t)
+            if node is None:
+                memo[t] = 0
+                stack.pop()
+                continue
+            pending = [i for i in node.input if i and i not in memo]
+            if pending:
+                stack.extend(pending)
+                continue
+            below = max((memo[i] for i in node.input if i), default=0)
+            memo[t] = below + (1 if id(node) in bn_ids else 0)
+            stack.pop()
+        return memo[tensor]
+
+    return [level_of(bn.input[0]) for bn in bns]
+
+
+def _calibrate_batchnorm(model: onnx.ModelProto, seed: int,
+                         input_shapes: Mapping[str, Sequence[int]] | None) -> None:
+    g = model.graph
+    inits = {t.name: t for t in g.initializer}
+    bns = [n for n in g.node if n.op_type == "BatchNormalization" and len(n.input) >= 5
+           and n.input[3] in inits and n.input[4] in inits]
+    if not bns:
+        return
+    levels = _bn_levels(g, bns)
+    feeds = random_feeds(model, seed, int_ranges=(0, 2), input_shapes=input_shapes)
+    stats = {name: numpy_helper.to_array(inits[name]).copy()
+             for bn in bns for name in (bn.input[3], bn.input[4])}
+
+    # one session where BN statistics are inputs and BN inputs are outputs
+    probe = copy.deepcopy(model)
+    pg = probe.graph
+    listed = {vi.name for vi in pg.input}
+    for name in stats:
+        pg.initializer.remove(next(t for t in pg.initializer if t.name == name))
+        if name not in listed:
+            pg.input.append(helper.make_tensor_value_info(
+                name, helper.np_dtype_to_tensor_dtype(stats[name].dtype), stats[name].shape))
+    existing = {o.name for o in pg.output}
+    for bn in bns:
+        if bn.input[0] not in existing:
+            pg.output.append(helper.make_empty_tensor_value_info(bn.input[0]))
+            existing.add(bn.input[0])
+    del pg.value_info[:]
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.log_severity_level = 3
+    sess = ort.InferenceSession(probe.SerializeToString(), opts,
+                                providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(seed + 1)
+    for level in sorted(set(levels)):
+        todo = [bn for bn, lv in zip(bns, levels) if lv == level]
+        wanted = list(dict.fromkeys(bn.input[0] for bn in todo))
+        values = dict(zip(wanted, sess.run(wanted, {**feeds, **stats})))
+        for bn in todo:
+            x = values[bn.input[0]].astype(np.float64)
+            axes = tuple(i for i in range(x.ndim) if i != 1)
+            mean, var = x.mean(axis=axes), x.var(axis=axes)
+            factor = rng.uniform(0.8, 1.25, var.shape)
+            stats[bn.input[3]] = mean.astype(stats[bn.input[3]].dtype)
+            stats[bn.input[4]] = (var * factor + 1e-3).astype(stats[bn.input[4]].dtype)
+    for t in list(g.initializer):
+        if t.name in stats:
+            g.initializer.remove(t)
+            g.initializer.append(numpy_helper.from_array(stats[t.name], t.name))

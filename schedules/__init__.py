@@ -1,0 +1,1 @@
+"""Schedule templates per (op, target, variant); filled in by the codegen work."""

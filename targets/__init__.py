@@ -1,0 +1,1 @@
+"""Target descriptions, toolchains and device runners; filled in by the codegen work."""
