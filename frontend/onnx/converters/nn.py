@@ -120,10 +120,11 @@ def conv(ctx: ConvertContext, inputs: list[Node | None], *, auto_pad: str = "NOT
 
 
 # ---------------------------------------------------------------------- ConvTranspose
-# NOTE: [ConvTranspose padding] with output_shape (or auto_pad SAME_*, whose output is
-# in * stride), the total padding is stride * (in - 1) + output_padding + dilation * (k - 1)
-# + 1 - out; onnxruntime splits it with the larger half at the end for NOTSET/SAME_LOWER...
-# see _transpose_pads for the rule that matches onnxruntime and ONNX's reference.
+# NOTE: [ConvTranspose padding] with output_shape, or auto_pad SAME_* (output = in * stride),
+# the total padding per axis is stride * (in - 1) + output_padding + dilation * (k - 1) + 1
+# - out. ONNX's spec and onnxruntime put the odd extra pixel at the end for SAME_UPPER and at
+# the beginning otherwise (NOTSET and SAME_LOWER; output_shape wins over pads). A negative
+# total (an output larger than the full one) is extra output_padding: zeros (+ bias) at the end.
 @converter("ConvTranspose", since=1)
 def conv_transpose(ctx: ConvertContext, inputs: list[Node | None], *, auto_pad: str = "NOTSET",
                    dilations: list[int] | None = None, group: int = 1,
@@ -150,11 +151,11 @@ def conv_transpose(ctx: ConvertContext, inputs: list[Node | None], *, auto_pad: 
         begins, ends = [], []
         for i in range(n):
             total = st[i] * (sizes[i] - 1) + opad[i] + dil[i] * (kernel[i] - 1) + 1 - target[i]
-            if total < 0:  # a larger output than the full one: zeros (+ bias) at the end
+            if total < 0:
                 opad[i] -= total
                 total = 0
             small, large = total // 2, total - total // 2
-            begin, end = (large, small) if auto_pad == "SAME_UPPER" else (small, large)
+            begin, end = (small, large) if auto_pad == "SAME_UPPER" else (large, small)
             begins.append(begin)
             ends.append(end)
         pd = tuple(begins + ends)
