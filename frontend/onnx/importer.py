@@ -130,7 +130,7 @@ class _Importer:
         if vi.name in self.shapes:
             shape = tuple(int(d) for d in self.shapes[vi.name])
             if tt.HasField("shape"):
-                model_dims = [d.dim_value if d.HasField("dim_value") else None
+                model_dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
                               for d in tt.shape.dim]
                 if len(model_dims) != len(shape) or any(
                         m is not None and m != s for m, s in zip(model_dims, shape)):
