@@ -25,6 +25,7 @@ class ConvertContext:
         self.opsets = dict(opsets)
         self.op_type = ""
         self.node_name = ""
+        self.num_outputs = 0  # outputs of the ONNX node being converted (Split needs it)
 
     @property
     def opset(self) -> int:

@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import onnx
 from onnx import numpy_helper
 
@@ -166,6 +165,7 @@ class _Importer:
         name = node.name or f"{node.op_type}#{index}"
         ctx = self.ctx
         ctx.op_type, ctx.node_name = node.op_type, name
+        ctx.num_outputs = len(node.output)
         fn = find_converter(domain, node.op_type, ctx.opsets.get(domain, 0))
         assert fn is not None  # checked up front by unsupported_ops
         inputs: list[Node | None] = []
@@ -230,9 +230,13 @@ def _check_attrs(fn: Any, attrs: Mapping[str, Any], ctx: ConvertContext) -> None
     params = inspect.signature(fn).parameters
     if any(p.kind == p.VAR_KEYWORD for p in params.values()):
         return
-    extra = sorted(set(attrs) - {n for n, p in params.items() if p.kind == p.KEYWORD_ONLY})
+    keywords = {n: p for n, p in params.items() if p.kind == p.KEYWORD_ONLY}
+    extra = sorted(set(attrs) - set(keywords))
     if extra:
         raise ctx.unsupported(f"attribute(s) {extra} not supported")
+    missing = sorted(n for n, p in keywords.items() if p.default is p.empty and n not in attrs)
+    if missing:
+        raise ctx.error(f"missing required attribute(s) {missing}")
 
 
 def _onnx_dtype(elem_type: int, what: str) -> str:

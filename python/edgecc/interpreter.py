@@ -58,7 +58,8 @@ def _check_value(node: Node, value: Any, t: Type) -> Any:
     return arr
 
 
-def run(graph: Graph, inputs: Mapping[str, Any], *, keep_all: bool = False) -> dict[str, np.ndarray]:
+def run(graph: Graph, inputs: Mapping[str, Any], *,
+        keep_all: bool = False) -> dict[str, np.ndarray]:
     """Run `graph` on `inputs` (name -> array); returns outputs by output name.
 
     With `keep_all`, returns every node's value by node name instead (for debugging).
@@ -87,7 +88,8 @@ def run(graph: Graph, inputs: Mapping[str, Any], *, keep_all: bool = False) -> d
         except EdgeccError:
             raise
         except Exception as exc:
-            raise InterpreterError(f"%{node.name} = {node.op}: {type(exc).__name__}: {exc}") from exc
+            raise InterpreterError(
+                f"%{node.name} = {node.op}: {type(exc).__name__}: {exc}") from exc
         values[node] = _check_value(node, result, node.type)
         if not keep_all:
             for inp in dict.fromkeys(node.inputs):  # users counts each user once

@@ -1,4 +1,4 @@
-"""nn.conv2d and nn.conv2d_transpose: ONNX Conv/ConvTranspose against onnxruntime and ONNX's cases."""
+"""nn.conv2d and nn.conv2d_transpose: ONNX Conv/ConvTranspose vs onnxruntime and ONNX's cases."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ CONV_ATOL = 3e-5
 
 
 # ---------------------------------------------------------------------- helpers
-def make_model(op: str, inputs: dict[str, np.ndarray | None], attrs: dict[str, Any] | None = None,
-               *, opset: int = 17, consts: tuple[str, ...] = (), outputs: int = 1
-               ) -> onnx.ModelProto:
+def make_model(op: str, inputs: dict[str, np.ndarray | None],
+               attrs: dict[str, Any] | None = None, *, opset: int = 17,
+               consts: tuple[str, ...] = (), outputs: int = 1) -> onnx.ModelProto:
     """A one-node model; `consts` inputs become initializers, None inputs are omitted ('')."""
     graph_inputs, inits, names = [], [], []
     for name, value in inputs.items():
@@ -39,6 +39,8 @@ def make_model(op: str, inputs: dict[str, np.ndarray | None], attrs: dict[str, A
         else:
             elem = helper.np_dtype_to_tensor_dtype(value.dtype)
             graph_inputs.append(helper.make_tensor_value_info(name, elem, value.shape))
+    while names and names[-1] == "":
+        names.pop()
     outs = [f"y{i}" for i in range(outputs)]
     node = helper.make_node(op, names, outs, **(attrs or {}))
     graph = helper.make_graph([node], "g", graph_inputs,
@@ -79,7 +81,8 @@ def run_case(case: Any) -> None:
         got = run(from_onnx(model), dict(zip(names, inputs)))
         for out, exp in zip(model.graph.output, outputs):
             assert got[out.name].shape == exp.shape
-            np.testing.assert_allclose(got[out.name], exp, rtol=case.rtol, atol=max(case.atol, 1e-6))
+            np.testing.assert_allclose(got[out.name], exp, rtol=case.rtol,
+                                       atol=max(case.atol, 1e-6))
 
 
 # ---------------------------------------------------------------------- Conv

@@ -8,8 +8,7 @@ import pytest
 from edgecc.errors import PassError
 from edgecc.ir.parser import parse_graph
 from edgecc.ir.serialize import graph_from_json
-from edgecc.transform import LEVELS, PassContext, get_pass, parse_pipeline, run_pipeline
-from edgecc.transform import registry
+from edgecc.transform import LEVELS, PassContext, get_pass, parse_pipeline, registry, run_pipeline
 from edgecc.transform.instruments import CrashReproducer, DumpIR, PassTiming, PrintIR, VerifyEach
 
 TEXT = """\

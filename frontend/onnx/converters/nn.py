@@ -186,7 +186,10 @@ def _pool(ctx: ConvertContext, op: str, x: Node, kernel_shape: list[int] | None,
     kernel = _ints(ctx, "kernel_shape", kernel_shape, n, 1)
     st = _ints(ctx, "strides", strides, n, 1)
     dil = _ints(ctx, "dilations", dilations, n, 1)
-    pd = _explicit_pads(ctx, auto_pad, pads, x.shape[2:], kernel, st, dil)
+    # NOTE: [SAME pooling with dilations] onnxruntime (and ONNX's reference evaluator) size
+    # the SAME pads of a pool with the undilated kernel, unlike the spec's formula; edgecc
+    # follows onnxruntime, so the output is floor((in + pads - dilated kernel) / stride) + 1.
+    pd = _explicit_pads(ctx, auto_pad, pads, x.shape[2:], kernel, st, (1,) * n)
     attrs = {"kernel": _as_2d(kernel, 1), "strides": _as_2d(st, 1), "pads": _pads_2d(pd),
              **extra}
     if op == "nn.max_pool2d":

@@ -89,8 +89,15 @@ def reshape_v1(ctx: ConvertContext, inputs: Inputs, *, shape: Sequence[int] = ()
 
 
 @converter("Reshape", since=5)
-def reshape_v5(ctx: ConvertContext, inputs: Inputs, *, allowzero: int = 0) -> Node:
-    """Reshape-5/14+: the target shape is a (constant) input; allowzero from 14."""
+def reshape_v5(ctx: ConvertContext, inputs: Inputs) -> Node:
+    """Reshape-5/13: the target shape is a (constant) input."""
+    x = _x(ctx, inputs[0])
+    return reshape_to(ctx, x, resolve_reshape(ctx, x.shape, const_ints(ctx, inputs[1], "shape")))
+
+
+@converter("Reshape", since=14)
+def reshape_v14(ctx: ConvertContext, inputs: Inputs, *, allowzero: int = 0) -> Node:
+    """Reshape-14+: allowzero=1 makes 0 a real zero-size dimension."""
     x = _x(ctx, inputs[0])
     spec = const_ints(ctx, inputs[1], "shape")
     return reshape_to(ctx, x, resolve_reshape(ctx, x.shape, spec, allowzero))
@@ -130,8 +137,8 @@ def squeeze_v1(ctx: ConvertContext, inputs: Inputs, *, axes: Sequence[int] | Non
 
 @converter("Squeeze", since=13)
 def squeeze_v13(ctx: ConvertContext, inputs: Inputs) -> Node:
-    """Squeeze-13+: optional constant axes input."""
-    axes = None if inputs[1] is None else const_ints(ctx, inputs[1], "axes")
+    """Squeeze-13+: optional constant axes input (empty: every size-1 dim)."""
+    axes = None if inputs[1] is None else const_ints(ctx, inputs[1], "axes") or None
     return _squeeze(ctx, _x(ctx, inputs[0]), axes)
 
 
@@ -189,16 +196,12 @@ def concat_v4(ctx: ConvertContext, inputs: Inputs, *, axis: int) -> Node:
 
 # --------------------------------------------------------------------------- Split
 def _split(ctx: ConvertContext, x: Node, axis: int, sizes: Sequence[int] | None,
-           num_outputs: int | None = None, *, from_attr: bool = False) -> list[Node]:
+           num_outputs: int | None = None) -> list[Node]:
     axis = norm_axis(ctx, axis, len(x.shape))
     dim = x.shape[axis]
     if sizes is None:
         if num_outputs is None:
-            num_outputs = getattr(ctx, "num_outputs", None)
-            if not num_outputs:
-                raise ctx.unsupported("Split without split sizes needs the node's output count, "
-                                      "which this importer does not pass to converters "
-                                      "(ConvertContext.num_outputs)")
+            num_outputs = ctx.num_outputs
             if dim % num_outputs:
                 raise ctx.error(f"dimension {axis} of size {dim} does not split evenly into "
                                 f"{num_outputs} outputs")
@@ -215,7 +218,7 @@ def _split(ctx: ConvertContext, x: Node, axis: int, sizes: Sequence[int] | None,
     value = ctx.value(x)
     if value is not None and x.ttype.numel <= FOLD_MAX_ELEMENTS:
         cuts = np.cumsum(sizes)[:-1]
-        return [ctx.const(part) for part in np.split(value, cuts, axis=axis)]
+        return [ctx.const(np.ascontiguousarray(p)) for p in np.split(value, cuts, axis=axis)]
     parts = ctx.emit("split", [x], {"axis": axis, "sizes": tuple(sizes)})
     return [ctx.emit("get_item", [parts], {"index": i}) for i in range(len(sizes))]
 
@@ -238,8 +241,8 @@ def split_v2(ctx: ConvertContext, inputs: Inputs, *, axis: int = 0,
 
 @converter("Split", since=13)
 def split_v13(ctx: ConvertContext, inputs: Inputs, *, axis: int = 0) -> list[Node]:
-    """Split-13: optional constant sizes input."""
-    sizes = None if inputs[1] is None else const_ints(ctx, inputs[1], "split")
+    """Split-13: optional constant sizes input (empty means equal parts)."""
+    sizes = None if inputs[1] is None else const_ints(ctx, inputs[1], "split") or None
     return _split(ctx, _x(ctx, inputs[0]), axis, sizes)
 
 
@@ -249,7 +252,7 @@ def split_v18(ctx: ConvertContext, inputs: Inputs, *, axis: int = 0,
     """Split-18: sizes input or num_outputs (the last chunk may be smaller)."""
     if inputs[1] is not None and num_outputs is not None:
         raise ctx.error("Split takes either the split input or num_outputs, not both")
-    sizes = None if inputs[1] is None else const_ints(ctx, inputs[1], "split")
+    sizes = None if inputs[1] is None else const_ints(ctx, inputs[1], "split") or None
     return _split(ctx, _x(ctx, inputs[0]), axis, sizes, num_outputs)
 
 

@@ -65,7 +65,8 @@ def format_attrs(node: Node, all_attrs: bool = False) -> str:
 
     defaults = get_op(node.op).attrs if not all_attrs else {}
     items = [(k, v) for k, v in node.attrs.items()
-             if all_attrs or k not in defaults or defaults[k] != v or type(defaults[k]) is not type(v)]
+             if all_attrs or k not in defaults or defaults[k] != v
+             or type(defaults[k]) is not type(v)]
     if not items:
         return ""
     return " {" + ", ".join(f"{k}={format_scalar(v)}" for k, v in items) + "}"

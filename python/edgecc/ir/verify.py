@@ -31,7 +31,8 @@ def verify(graph: Graph) -> None:
                 raise VerifyError(f"{where} is missing from the users of %{inp.name}")
         for user in node.users:
             if node not in user.inputs:
-                raise VerifyError(f"%{user.name} is listed as a user of {where} but does not use it")
+                raise VerifyError(
+                    f"%{user.name} is listed as a user of {where} but does not use it")
         if node.op == INPUT_OP:
             if node not in graph.inputs or node.inputs:
                 raise VerifyError(f"input {where} is malformed")

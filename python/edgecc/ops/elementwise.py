@@ -1,4 +1,4 @@
-"""Elementwise ops: numpy-broadcast binary arithmetic, comparisons, unary math, where, cast, clip."""
+"""Elementwise ops: broadcast binary arithmetic, comparisons, unary math, where, cast, clip."""
 
 from __future__ import annotations
 

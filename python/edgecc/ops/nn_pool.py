@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from edgecc.errors import TypeInferenceError
@@ -56,7 +58,7 @@ def _padded(x: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int],
 
 
 def _taps(xp: np.ndarray, kernel: tuple[int, int], out: tuple[int, int],
-          strides: tuple[int, int], dilations: tuple[int, int]):  # noqa: ANN202
+          strides: tuple[int, int], dilations: tuple[int, int]) -> Iterator[np.ndarray]:
     """Yield, per kernel offset, the strided [..., OH, OW] slab of the padded input it reads."""
     oh, ow = out
     for i in range(kernel[0]):

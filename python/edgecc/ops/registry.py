@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from edgecc.errors import TypeInferenceError, UnknownOpError
+from edgecc.errors import TypeInferenceError, UnknownOpError, UnsupportedError
 from edgecc.ir.types import TensorType, Type
 
 
@@ -173,7 +173,7 @@ def infer_type(op: str, input_types: Sequence[Type], attrs: Mapping[str, Any]) -
         raise TypeInferenceError(f"op {op} takes {want} inputs, got {len(input_types)}")
     try:
         return opdef.type_rule(*input_types, **attrs)
-    except TypeInferenceError:
+    except (TypeInferenceError, UnsupportedError):
         raise
     except Exception as exc:  # a rule that trips over bad inputs: report it as a type error
         shown = ", ".join(str(t) for t in input_types)

@@ -36,7 +36,8 @@ def _resize2d_type(x: TensorType, *, sizes: tuple[int, int], mode: str,
                    cubic_coeff_a: float, exclude_outside: bool) -> TensorType:
     """Resize the H and W dims of an NCHW tensor to `sizes` (ONNX Resize semantics).
 
-    The scale of each axis is output size / input size.
+    The scale of each axis is output size / input size. Linear and cubic results on integer
+    tensors truncate toward zero and saturate (onnxruntime's behaviour).
     """
     _check_nchw(x, "image.resize2d")
     if len(sizes) != 2 or any(s <= 0 for s in sizes):
@@ -57,14 +58,23 @@ def _resize2d_type(x: TensorType, *, sizes: tuple[int, int], mode: str,
     return TensorType((x.shape[0], x.shape[1], sizes[0], sizes[1]), x.dtype, None, quant)
 
 
-def source_coords(n_in: int, n_out: int, mode: str) -> np.ndarray:
-    """Input coordinates of the `n_out` output positions of one axis (float64)."""
+def source_coords(n_in: int, n_out: int, mode: str, scale: float | None = None) -> np.ndarray:
+    """Input coordinates of the `n_out` output positions of one axis (float64).
+
+    `scale` defaults to n_out / n_in (the IR op's definition); ONNX's scales may differ from it
+    when n_in * scale is not a whole number.
+    """
     y = np.arange(n_out, dtype=np.float64)
-    scale = n_out / n_in
-    if mode in ("half_pixel", "half_pixel_symmetric"):
+    if scale is None:
+        scale = n_out / n_in
+    if mode == "half_pixel":
         return (y + 0.5) / scale - 0.5
+    if mode == "half_pixel_symmetric":
+        adjustment = n_out / (scale * n_in)
+        offset = n_in / 2 * (1 - adjustment)
+        return offset + (y + 0.5) / scale - 0.5
     if mode == "pytorch_half_pixel":
-        return (y + 0.5) / scale - 0.5 if n_out > 1 else np.full(n_out, -0.5)
+        return (y + 0.5) / scale - 0.5 if n_out > 1 else np.zeros(n_out)  # 0: ONNX's spec
     if mode == "align_corners":
         return y * (n_in - 1) / (n_out - 1) if n_out > 1 else np.zeros(n_out)
     if mode == "asymmetric":
@@ -123,8 +133,8 @@ def _resize2d_ref(x: np.ndarray, *, sizes: tuple[int, int], mode: str,
     out = x if mode == "nearest" else x.astype(np.float64)
     for axis, n_out in ((2, sizes[0]), (3, sizes[1])):
         n_in = out.shape[axis]
-        if n_in == n_out and coordinate_transformation_mode != "tf_half_pixel_for_nn":
-            continue  # scale 1: every mode maps output i to input i exactly
+        if n_in == n_out:
+            continue  # scale 1 is an identity in every mode (as in onnxruntime)
         idx, weights = axis_taps(n_in, n_out, **opts)
         gathered = np.take(out, idx, axis=axis)  # [..., n_out, taps, ...]
         if mode == "nearest":
@@ -134,8 +144,9 @@ def _resize2d_ref(x: np.ndarray, *, sizes: tuple[int, int], mode: str,
         wshape[axis], wshape[axis + 1] = weights.shape
         out = (gathered * weights.reshape(wshape)).sum(axis=axis + 1)
     if mode != "nearest" and np.issubdtype(x.dtype, np.integer):
+        # Integer images: truncate toward zero and saturate, as onnxruntime does.
         info = np.iinfo(x.dtype)
-        out = np.clip(np.round(out), info.min, info.max)
+        out = np.clip(np.trunc(out), info.min, info.max)
     return np.asarray(out).astype(x.dtype)
 
 

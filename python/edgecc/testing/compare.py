@@ -194,28 +194,36 @@ def _attr(node: onnx.NodeProto | None, name: str, default: Any) -> Any:
 
 def _random_weight(role: str, shape: tuple[int, ...], node: onnx.NodeProto | None,
                    rng: np.random.Generator) -> np.ndarray | None:
-    """Seeded values for a weight of this role; None keeps the original."""
+    """Seeded float32 values for a weight of this role; None keeps the original."""
+
+    def normal(std: float) -> np.ndarray:
+        out = rng.standard_normal(shape, dtype=np.float32)
+        out *= np.float32(std)
+        return out
+
+    def uniform(low: float, high: float) -> np.ndarray:
+        out = rng.random(shape, dtype=np.float32)
+        out *= np.float32(high - low)
+        out += np.float32(low)
+        return out
+
     if role == "conv_w":
         fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else 1
         if node is not None and node.op_type == "ConvTranspose":
             fan_in = int(np.prod(shape[2:])) * shape[0] // max(1, _attr(node, "group", 1))
-        return rng.normal(0.0, np.sqrt(2.0 / max(fan_in, 1)), shape)
+        return normal(np.sqrt(2.0 / max(fan_in, 1)))
     if role in ("gemm_b", "matmul_b"):
         if role == "gemm_b":
             fan_in = shape[1] if _attr(node, "transB", 0) else shape[0]
         else:
             fan_in = shape[-2] if len(shape) >= 2 else shape[0]
-        return rng.normal(0.0, np.sqrt(2.0 / max(fan_in, 1)), shape)
-    if role in ("bias", "beta"):
-        return rng.normal(0.0, 0.1, shape)
-    if role == "gamma":
-        return rng.uniform(0.5, 1.5, shape)
-    if role == "bn_mean":
-        return rng.normal(0.0, 0.1, shape)
-    if role == "bn_var":
-        return rng.uniform(0.5, 1.5, shape)
+        return normal(np.sqrt(2.0 / max(fan_in, 1)))
+    if role in ("bias", "beta", "bn_mean"):
+        return normal(0.1)
+    if role in ("gamma", "bn_var"):
+        return uniform(0.5, 1.5)
     if role == "slope":
-        return rng.uniform(0.0, 0.3, shape)
+        return uniform(0.0, 0.3)
     return None
 
 
@@ -231,10 +239,18 @@ def replace_constant_weights(model: ModelLike, seed: int = 0, *, calibrate: bool
     PRelu slopes U(0, 0.3). Tensors with other uses (scalars, Clip bounds, exponents, shape
     operands) and integer tensors are kept.
 
-    With `calibrate` (the default), each BatchNormalization's running mean and variance are then
-    set to the per-channel statistics its input actually has on a seeded N(0, 1) input (times a
-    random factor in [0.8, 1.25] for the variance), layer after layer with onnxruntime, so
-    activations stay O(1) however deep the network (as in a trained network).
+    With `calibrate` (the default), the scales are then fixed from data, layer after layer with
+    onnxruntime on a seeded N(0, 1) input, as a trained network would have them: each
+    BatchNormalization's running mean and variance become the per-channel statistics of its
+    actual input (the variance times a random factor in [0.8, 1.25]), and each Conv / Gemm /
+    MatMul not followed by a BatchNorm has its weight and bias divided by the RMS of its output.
+    Activations then stay O(1) however deep the network.
+
+    Args:
+        model: the model (path or proto).
+        seed: the random seed (weights and calibration input).
+        calibrate: fix the scales from data as above.
+        input_shapes: shapes for inputs with symbolic dimensions (for the calibration input).
     """
     from edgecc.frontend.onnx import load_model
 
@@ -274,7 +290,7 @@ def replace_constant_weights(model: ModelLike, seed: int = 0, *, calibrate: bool
         value = _random_weight(role, shape, where, rng)
         if value is None:
             value = np.full(shape, 0.0) if original is None else original
-        replaced[name] = np.asarray(value).astype(dtype)
+        replaced[name] = np.asarray(value).astype(dtype, copy=False)
 
     listed = {vi.name for vi in g.input}
     for name, value in replaced.items():
@@ -286,7 +302,7 @@ def replace_constant_weights(model: ModelLike, seed: int = 0, *, calibrate: bool
                 name, helper.np_dtype_to_tensor_dtype(value.dtype), value.shape))
     _drop_unused_initializers(out)
     if calibrate:
-        _calibrate_batchnorm(out, seed, input_shapes)
+        _calibrate(out, seed, input_shapes)
     return out
 
 
@@ -300,14 +316,14 @@ def _drop_unused_initializers(model: onnx.ModelProto) -> None:
         g.input.remove(vi)
 
 
-def _bn_levels(graph: onnx.GraphProto, bns: Sequence[onnx.NodeProto]) -> list[int]:
-    """For each BN, how many BNs lie on the longest path from the inputs to it."""
+def _levels(graph: onnx.GraphProto, points: Sequence[onnx.NodeProto]) -> list[int]:
+    """For each point, the most calibration points on a path from the graph inputs to it."""
     producer = {o: n for n in graph.node for o in n.output if o}
-    bn_ids = {id(n) for n in bns}
+    point_ids = {id(n) for n in points}
     memo: dict[str, int] = {}
 
-    def level_of(tensor: str) -> int:
-        # iterative DFS: the number of BNs above `tensor` (BN outputs count their BN)
+    def count(tensor: str) -> int:
+        # iterative DFS: the most points on a path ending at `tensor` (its producer included)
         stack = [tensor]
         while stack:
             t = stack[-1]
@@ -324,61 +340,110 @@ def _bn_levels(graph: onnx.GraphProto, bns: Sequence[onnx.NodeProto]) -> list[in
                 stack.extend(pending)
                 continue
             below = max((memo[i] for i in node.input if i), default=0)
-            memo[t] = below + (1 if id(node) in bn_ids else 0)
+            memo[t] = below + (1 if id(node) in point_ids else 0)
             stack.pop()
         return memo[tensor]
 
-    return [level_of(bn.input[0]) for bn in bns]
+    return [max((count(i) for i in p.input if i), default=0) for p in points]
 
 
-def _calibrate_batchnorm(model: onnx.ModelProto, seed: int,
-                         input_shapes: Mapping[str, Sequence[int]] | None) -> None:
+def _calibration_points(model: onnx.ModelProto) -> list[tuple[Any, ...]]:
+    """BatchNorms with constant statistics, and linear layers with a constant weight whose
+    output does not go into a BatchNorm."""
+    g = model.graph
+    inits = {t.name for t in g.initializer}
+    _, users = _producers_and_users(g)
+    points: list[tuple[Any, ...]] = []
+    weights_seen: set[str] = set()
+    for node in g.node:
+        if node.op_type == "BatchNormalization" and len(node.input) >= 5 and {
+                node.input[3], node.input[4]} <= inits:
+            points.append(("bn", node))
+        elif node.op_type in ("Conv", "ConvTranspose", "Gemm", "MatMul") and len(node.input) >= 2:
+            roots = [_const_root(g, n) for n in node.input[1:3]]
+            if (roots[0] is not None and roots[0] not in weights_seen
+                    and not any(u.op_type == "BatchNormalization" and i == 0
+                                for u, i in users.get(node.output[0], []))):
+                weights_seen.add(roots[0])
+                points.append(("linear", node, [r for r in roots if r is not None]))
+    return points
+
+
+def _const_root(graph: onnx.GraphProto, name: str) -> str | None:
+    """The initializer `name` is (through reshape-like ops), or None."""
+    inits = {t.name for t in graph.initializer}
+    producer = {o: n for n in graph.node for o in n.output if o}
+    for _ in range(5):
+        if name in inits:
+            return name
+        node = producer.get(name)
+        if node is None or node.op_type not in _PASS_THROUGH:
+            return None
+        name = node.input[0]
+    return None
+
+
+def _calibrate(model: onnx.ModelProto, seed: int,
+               input_shapes: Mapping[str, Sequence[int]] | None) -> None:
+    """Data-driven scale fixing, layer after layer (see `replace_constant_weights`)."""
+    import onnxruntime as ort
+
     g = model.graph
     inits = {t.name: t for t in g.initializer}
-    bns = [n for n in g.node if n.op_type == "BatchNormalization" and len(n.input) >= 5
-           and n.input[3] in inits and n.input[4] in inits]
-    if not bns:
+    points = _calibration_points(model)
+    if not points:
         return
-    levels = _bn_levels(g, bns)
+    levels = _levels(g, [p[1] for p in points])
     feeds = random_feeds(model, seed, int_ranges=(0, 2), input_shapes=input_shapes)
-    stats = {name: numpy_helper.to_array(inits[name]).copy()
-             for bn in bns for name in (bn.input[3], bn.input[4])}
+    tunable: list[str] = []
+    for point in points:
+        if point[0] == "bn":
+            tunable += [point[1].input[3], point[1].input[4]]
+        else:
+            tunable += point[2]
+    values = {name: numpy_helper.to_array(inits[name]).copy() for name in dict.fromkeys(tunable)}
 
-    # one session where BN statistics are inputs and BN inputs are outputs
+    # one session where the tunable tensors are inputs and the measured tensors are outputs
     probe = copy.deepcopy(model)
     pg = probe.graph
     listed = {vi.name for vi in pg.input}
-    for name in stats:
-        pg.initializer.remove(next(t for t in pg.initializer if t.name == name))
-        if name not in listed:
+    for t in [t for t in pg.initializer if t.name in values]:
+        pg.initializer.remove(t)
+        if t.name not in listed:
             pg.input.append(helper.make_tensor_value_info(
-                name, helper.np_dtype_to_tensor_dtype(stats[name].dtype), stats[name].shape))
+                t.name, t.data_type, values[t.name].shape))
+    measured = [p[1].input[0] if p[0] == "bn" else p[1].output[0] for p in points]
     existing = {o.name for o in pg.output}
-    for bn in bns:
-        if bn.input[0] not in existing:
-            pg.output.append(helper.make_empty_tensor_value_info(bn.input[0]))
-            existing.add(bn.input[0])
+    for name in dict.fromkeys(measured):
+        if name not in existing:
+            pg.output.append(helper.make_empty_tensor_value_info(name))
     del pg.value_info[:]
-    import onnxruntime as ort
-
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.log_severity_level = 3
     sess = ort.InferenceSession(probe.SerializeToString(), opts,
                                 providers=["CPUExecutionProvider"])
+
     rng = np.random.default_rng(seed + 1)
     for level in sorted(set(levels)):
-        todo = [bn for bn, lv in zip(bns, levels) if lv == level]
-        wanted = list(dict.fromkeys(bn.input[0] for bn in todo))
-        values = dict(zip(wanted, sess.run(wanted, {**feeds, **stats})))
-        for bn in todo:
-            x = values[bn.input[0]].astype(np.float64)
-            axes = tuple(i for i in range(x.ndim) if i != 1)
-            mean, var = x.mean(axis=axes), x.var(axis=axes)
-            factor = rng.uniform(0.8, 1.25, var.shape)
-            stats[bn.input[3]] = mean.astype(stats[bn.input[3]].dtype)
-            stats[bn.input[4]] = (var * factor + 1e-3).astype(stats[bn.input[4]].dtype)
+        todo = [(p, m) for p, m, lv in zip(points, measured, levels) if lv == level]
+        wanted = list(dict.fromkeys(m for _, m in todo))
+        got = dict(zip(wanted, sess.run(wanted, {**feeds, **values})))
+        for point, name in todo:
+            kind, node = point[:2]
+            x = got[name].astype(np.float64)
+            if kind == "bn":
+                axes = tuple(i for i in range(x.ndim) if i != 1)
+                mean, var = x.mean(axis=axes), x.var(axis=axes)
+                factor = rng.uniform(0.8, 1.25, var.shape)
+                values[node.input[3]] = mean.astype(values[node.input[3]].dtype)
+                values[node.input[4]] = (var * factor + 1e-3).astype(values[node.input[4]].dtype)
+            else:
+                rms = float(np.sqrt(np.mean(x * x)))
+                if rms > 0 and np.isfinite(rms):
+                    for w in point[2]:
+                        values[w] *= values[w].dtype.type(1.0 / rms)
     for t in list(g.initializer):
-        if t.name in stats:
+        if t.name in values:
             g.initializer.remove(t)
-            g.initializer.append(numpy_helper.from_array(stats[t.name], t.name))
+            g.initializer.append(numpy_helper.from_array(values[t.name], t.name))

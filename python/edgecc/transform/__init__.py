@@ -2,7 +2,7 @@
 
 from edgecc.transform.context import PassContext, run_pipeline
 from edgecc.transform.levels import LEVELS, level_pipeline
-from edgecc.transform.pipeline import Pipeline, PassSpec, parse_pipeline
+from edgecc.transform.pipeline import PassSpec, Pipeline, parse_pipeline
 from edgecc.transform.registry import PassInfo, get_pass, list_passes, register_pass
 
 __all__ = ["LEVELS", "PassContext", "PassInfo", "PassSpec", "Pipeline", "get_pass",

@@ -101,7 +101,8 @@ def get_pass(name: str) -> PassInfo:
     except KeyError:
         close = difflib.get_close_matches(name, list(_PASSES), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise PassError(f"unknown pass {name!r}{hint} (known: {', '.join(sorted(_PASSES))})") from None
+        known = ", ".join(sorted(_PASSES))
+        raise PassError(f"unknown pass {name!r}{hint} (known: {known})") from None
 
 
 def list_passes() -> list[PassInfo]:
