@@ -147,6 +147,16 @@ def test_conv_float64() -> None:
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("op, ws, attrs", [
+    ("Conv", (6, 2, 3, 3), {"group": 2, "pads": [1, 1, 1, 1]}),
+    ("ConvTranspose", (4, 3, 3, 3), {"strides": [2, 2], "pads": [1, 1, 0, 0]}),
+])
+def test_conv_float16(op: str, ws: tuple, attrs: dict) -> None:
+    x, w = rand(1, 4, 9, 9, dtype="float16"), rand(*ws, dtype="float16")
+    model = make_model(op, {"x": x, "w": w}, attrs, consts=("w",))
+    check_against_ort(model, {"x": x}, rtol=2e-3, atol=1e-2)  # float16 rounding
+
+
 def test_conv3d_is_unsupported() -> None:
     x, w = rand(1, 2, 4, 4, 4), rand(3, 2, 2, 2, 2)
     model = make_model("Conv", {"x": x, "w": w}, consts=("w",))

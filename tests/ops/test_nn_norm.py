@@ -126,6 +126,15 @@ def test_batch_norm_runtime_params_float64() -> None:
     check_against_ort(model, ins, rtol=1e-12, atol=1e-12)
 
 
+def test_norms_float16() -> None:
+    ins = _bn_inputs((2, 4, 3, 3), "float16")
+    model = make_model("BatchNormalization", ins, consts=PARAMS)
+    check_against_ort(model, {"x": ins["x"]}, rtol=2e-3, atol=2e-3)  # float16 rounding
+    ins = {"x": ins["x"], "scale": ins["scale"], "bias": ins["bias"]}
+    model = make_model("InstanceNormalization", ins, consts=("scale", "bias"))
+    check_against_ort(model, {"x": ins["x"]}, rtol=2e-3, atol=2e-3)
+
+
 def test_batch_norm_training_is_unsupported() -> None:
     ins = _bn_inputs((2, 3, 4, 4))
     model = make_model("BatchNormalization", ins, {"training_mode": 1}, consts=PARAMS)

@@ -152,6 +152,13 @@ def test_max_pool_dtypes(dtype: str) -> None:
     check_against_ort(model, {"x": x})
 
 
+@pytest.mark.parametrize("op", ["AveragePool", "GlobalAveragePool", "GlobalMaxPool"])
+def test_avg_and_global_pool_float16(op: str) -> None:
+    x = rand(2, 3, 7, 6, dtype="float16")
+    attrs = {"kernel_shape": [3, 2], "pads": [1, 0, 1, 1]} if op == "AveragePool" else {}
+    check_against_ort(make_model(op, {"x": x}, attrs), {"x": x}, rtol=1e-3, atol=1e-3)
+
+
 @pytest.mark.parametrize("opset", [1, 7, 8, 10, 11, 12])
 def test_pool_old_opsets(opset: int) -> None:
     x = rand(1, 2, 6, 6)

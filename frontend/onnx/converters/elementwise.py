@@ -187,10 +187,12 @@ def convert_where(ctx: ConvertContext, inputs: Inputs) -> Node:
 
 # ---------------------------------------------------------------------- cast, clip
 @converter("Cast", since=1)
-def convert_cast(ctx: ConvertContext, inputs: Inputs, *, to: int | str, saturate: int = 1,
-                 round_mode: str = "up") -> Node:
+def convert_cast(ctx: ConvertContext, inputs: Inputs, *, to: int | str | None = None,
+                 saturate: int = 1, round_mode: str = "up") -> Node:
     # saturate and round_mode only concern float8 targets, which are unsupported anyway
     (x,) = _inputs(ctx, inputs, 1)
+    if to is None:
+        raise ctx.error("attribute 'to' is missing")
     return ctx.emit("cast", [x], {"dtype": onnx_dtype(ctx, to)})
 
 

@@ -125,6 +125,39 @@ def conv(ctx: ConvertContext, inputs: list[Node | None], *, auto_pad: str = "NOT
 # - out. ONNX's spec and onnxruntime put the odd extra pixel at the end for SAME_UPPER and at
 # the beginning otherwise (NOTSET and SAME_LOWER; output_shape wins over pads). A negative
 # total (an output larger than the full one) is extra output_padding: zeros (+ bias) at the end.
+def _transpose_pads(ctx: ConvertContext, auto_pad: str, pads: list[int] | None,
+                    output_shape: list[int] | None, sizes: Sequence[int],
+                    kernel: Sequence[int], strides: Sequence[int], dilations: Sequence[int],
+                    output_padding: list[int]) -> tuple[int, ...]:
+    """Explicit ConvTranspose pads; may grow `output_padding` in place (see the note)."""
+    n = len(sizes)
+    if output_shape is None and auto_pad in ("NOTSET", "", "VALID"):
+        pd = (0,) * (2 * n) if auto_pad == "VALID" else _ints(ctx, "pads", pads, 2 * n, 0)
+        if any(p < 0 for p in pd):
+            raise ctx.unsupported(f"negative pads {list(pd)} are not supported")
+        return pd
+    if output_shape is None and auto_pad not in ("SAME_UPPER", "SAME_LOWER"):
+        raise ctx.error(f"unknown auto_pad {auto_pad!r}")
+    if output_shape is not None:
+        if len(output_shape) < n:
+            raise ctx.error(f"output_shape {output_shape} has fewer than {n} entries")
+        target = [int(v) for v in output_shape[-n:]]
+    else:
+        target = [size * s for size, s in zip(sizes, strides)]
+    begins, ends = [], []
+    for i in range(n):
+        full = strides[i] * (sizes[i] - 1) + dilations[i] * (kernel[i] - 1) + 1
+        total = full + output_padding[i] - target[i]
+        if total < 0:
+            output_padding[i] -= total
+            total = 0
+        small, large = total // 2, total - total // 2
+        begin, end = (small, large) if auto_pad == "SAME_UPPER" else (large, small)
+        begins.append(begin)
+        ends.append(end)
+    return tuple(begins + ends)
+
+
 @converter("ConvTranspose", since=1)
 def conv_transpose(ctx: ConvertContext, inputs: list[Node | None], *, auto_pad: str = "NOTSET",
                    dilations: list[int] | None = None, group: int = 1,
@@ -140,31 +173,7 @@ def conv_transpose(ctx: ConvertContext, inputs: list[Node | None], *, auto_pad: 
     st = _ints(ctx, "strides", strides, n, 1)
     dil = _ints(ctx, "dilations", dilations, n, 1)
     opad = list(_ints(ctx, "output_padding", output_padding, n, 0))
-    sizes = x.shape[2:]
-    if output_shape is not None or auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-        if output_shape is not None:
-            if len(output_shape) < n:
-                raise ctx.error(f"output_shape {output_shape} has fewer than {n} entries")
-            target = [int(v) for v in output_shape[-n:]]
-        else:
-            target = [size * s for size, s in zip(sizes, st)]
-        begins, ends = [], []
-        for i in range(n):
-            total = st[i] * (sizes[i] - 1) + opad[i] + dil[i] * (kernel[i] - 1) + 1 - target[i]
-            if total < 0:
-                opad[i] -= total
-                total = 0
-            small, large = total // 2, total - total // 2
-            begin, end = (small, large) if auto_pad == "SAME_UPPER" else (large, small)
-            begins.append(begin)
-            ends.append(end)
-        pd = tuple(begins + ends)
-    elif auto_pad in ("NOTSET", "", "VALID"):
-        pd = (0,) * (2 * n) if auto_pad == "VALID" else _ints(ctx, "pads", pads, 2 * n, 0)
-        if any(p < 0 for p in pd):
-            raise ctx.unsupported(f"negative pads {list(pd)} are not supported")
-    else:
-        raise ctx.error(f"unknown auto_pad {auto_pad!r}")
+    pd = _transpose_pads(ctx, auto_pad, pads, output_shape, x.shape[2:], kernel, st, dil, opad)
     attrs = {"strides": _as_2d(st, 1), "dilations": _as_2d(dil, 1), "pads": _pads_2d(pd),
              "groups": group, "output_padding": _as_2d(tuple(opad), 0)}
     bias = [b] if b is not None else []

@@ -1,5 +1,4 @@
-"""ONNX converters: normalizations (BatchNormalization, InstanceNormalization,
-LayerNormalization, LRN) and Dropout, all in their inference form."""
+"""ONNX converters: BatchNormalization, Instance/LayerNormalization, LRN, Dropout (inference)."""
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ def _reduce_rule(op: str, numeric: bool) -> Callable[..., TensorType]:
 
 def _wide(x: np.ndarray) -> np.ndarray:
     """Accumulate half floats in float32."""
-    if x.dtype.kind == "f" and x.dtype.itemsize < 4 or x.dtype.kind == "V":
+    if (x.dtype.kind == "f" and x.dtype.itemsize < 4) or x.dtype.kind == "V":
         return x.astype(np.float32)
     return x
 

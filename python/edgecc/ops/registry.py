@@ -96,7 +96,7 @@ def register_ref(name: str) -> Callable[[RefFn], RefFn]:
     """Register the numpy reference implementation of an op."""
 
     def wrap(fn: RefFn) -> RefFn:
-        get_op(name).ref = fn
+        _declared(name).ref = fn
         return fn
 
     return wrap
@@ -106,10 +106,18 @@ def register_macs(name: str) -> Callable[[MacsFn], MacsFn]:
     """Register the multiply-accumulate count of an op: fn(input_types, output_type, attrs)."""
 
     def wrap(fn: MacsFn) -> MacsFn:
-        get_op(name).macs = fn
+        _declared(name).macs = fn
         return fn
 
     return wrap
+
+
+def _declared(name: str) -> OpDef:
+    # Registration reads the table directly: going through `get_op` would import every family
+    # while the caller's own family is still half-imported.
+    if name not in _OPS:
+        raise ValueError(f"op {name!r} must be declared with register_op before its other tables")
+    return _OPS[name]
 
 
 def get_op(name: str) -> OpDef:

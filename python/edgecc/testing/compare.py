@@ -362,11 +362,31 @@ def _calibration_points(model: onnx.ModelProto) -> list[tuple[Any, ...]]:
         elif node.op_type in ("Conv", "ConvTranspose", "Gemm", "MatMul") and len(node.input) >= 2:
             roots = [_const_root(g, n) for n in node.input[1:3]]
             if (roots[0] is not None and roots[0] not in weights_seen
-                    and not any(u.op_type == "BatchNormalization" and i == 0
-                                for u, i in users.get(node.output[0], []))):
+                    and not _only_into_batchnorm(node.output[0], users)):
                 weights_seen.add(roots[0])
                 points.append(("linear", node, [r for r in roots if r is not None]))
     return points
+
+
+def _only_into_batchnorm(tensor: str,
+                         users: Mapping[str, list[tuple[onnx.NodeProto, int]]]) -> bool:
+    """True when every path from `tensor` ends in a BatchNorm's data input (which undoes any
+    scale), never at a graph output or a dead end."""
+    seen: set[str] = set()
+    stack = [tensor]
+    while stack:
+        t = stack.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        uses = users.get(t, [])
+        if not uses:
+            return False
+        for node, idx in uses:
+            if node.op_type == "BatchNormalization" and idx == 0:
+                continue
+            stack.extend(o for o in node.output if o)
+    return True
 
 
 def _const_root(graph: onnx.GraphProto, name: str) -> str | None:
