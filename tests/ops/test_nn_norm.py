@@ -190,12 +190,13 @@ def test_layer_norm_float16() -> None:
     check_against_ort(model, {"x": x}, rtol=2e-3, atol=2e-3)  # float16 rounding
 
 
-def test_layer_norm_extra_outputs_are_unsupported() -> None:
-    x = rand(2, 4)
-    model = make_model("LayerNormalization", {"x": x, "scale": rand(4)}, consts=("scale",),
-                       outputs=2)
-    with pytest.raises(UnsupportedError, match="output 1"):
-        from_onnx(model)
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_layer_norm_mean_and_inv_std_outputs(axis: int) -> None:
+    x = rand(2, 3, 4)
+    scale = rand(*x.shape[axis:])
+    model = make_model("LayerNormalization", {"x": x, "scale": scale}, {"axis": axis},
+                       consts=("scale",), outputs=3)
+    check_against_ort(model, {"x": x})
 
 
 # ---------------------------------------------------------------------- LRN
@@ -255,9 +256,14 @@ def test_dropout_training_and_mask_are_unsupported() -> None:
     model = make_model("Dropout", ins, opset=13, consts=("ratio",))
     with pytest.raises(UnsupportedError, match="training_mode"):
         from_onnx(model)  # a run-time training_mode
-    model = make_model("Dropout", {"x": x}, opset=13, outputs=2)
-    with pytest.raises(UnsupportedError, match="output 1"):
-        from_onnx(model)
+
+
+
+def test_dropout_mask_is_all_true() -> None:
+    x = rand(2, 3)
+    check_against_ort(make_model("Dropout", {"x": x}, opset=13, outputs=2), {"x": x})
+    with pytest.raises(UnsupportedError, match="output 1"):  # unspecified before opset 12
+        from_onnx(make_model("Dropout", {"x": x}, opset=10, outputs=2))
 
 
 # ---------------------------------------------------------------------- type rules
@@ -288,8 +294,6 @@ CASES = node_cases({"BatchNormalization", "InstanceNormalization", "LayerNormali
 UNSUPPORTED = {
     "test_batchnorm_example_training_mode": "training_mode=1",
     "test_batchnorm_epsilon_training_mode": "training_mode=1",
-    "test_dropout_default_mask": "the mask output",
-    "test_dropout_default_mask_ratio": "the mask output",
     "test_training_dropout": "training_mode=True",
     "test_training_dropout_default": "training_mode=True",
     "test_training_dropout_default_mask": "training_mode=True",
@@ -297,10 +301,7 @@ UNSUPPORTED = {
     "test_training_dropout_zero_ratio": "training_mode=True",
     "test_training_dropout_zero_ratio_mask": "training_mode=True",
 }
-# Every LayerNormalization case also asks for the Mean and InvStdDev outputs, which edgecc does
-# not produce: the cases fail with that error, and their Y output is checked on its own below.
 LAYER_NORM_CASES = sorted(n for n in CASES if n.startswith("test_layer_normalization"))
-UNSUPPORTED.update({name: "the Mean/InvStdDev outputs" for name in LAYER_NORM_CASES})
 
 
 def test_node_cases_found() -> None:

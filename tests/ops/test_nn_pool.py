@@ -182,12 +182,15 @@ def test_max_pool_storage_order_without_indices() -> None:
     check_against_ort(model, {"x": x})
 
 
-def test_avg_pool_dilations_are_unsupported() -> None:
-    x = rand(1, 1, 6, 6)
-    model = make_model("AveragePool", {"x": x}, {"kernel_shape": [2, 2], "dilations": [2, 2]},
-                       opset=19)
-    with pytest.raises(UnsupportedError, match="dilations"):
-        from_onnx(model)
+@pytest.mark.parametrize("attrs", [
+    {"kernel_shape": [2, 2], "dilations": [2, 2]},
+    {"kernel_shape": [3, 2], "dilations": [2, 3], "strides": [2, 1], "pads": [1, 1, 2, 1]},
+    {"kernel_shape": [2, 2], "dilations": [2, 2], "pads": [1, 1, 1, 1], "count_include_pad": 1},
+    {"kernel_shape": [2, 2], "dilations": [2, 2], "ceil_mode": 1, "strides": [2, 2]},
+])
+def test_avg_pool_dilations(attrs: dict) -> None:
+    x = rand(1, 2, 7, 8)
+    check_against_ort(make_model("AveragePool", {"x": x}, attrs, opset=19), {"x": x})
 
 
 def test_pool_3d_is_unsupported() -> None:
@@ -243,7 +246,6 @@ UNSUPPORTED = {
     "test_averagepool_3d_dilations_large_count_include_pad_is_0_ceil_mode_is_False": "3-D",
     "test_averagepool_3d_dilations_large_count_include_pad_is_1_ceil_mode_is_True": "3-D",
     "test_averagepool_3d_dilations_large_count_include_pad_is_1_ceil_mode_is_False": "3-D",
-    "test_averagepool_2d_dilations": "AveragePool dilations are not implemented",
     "test_maxpool_with_argmax_2d_precomputed_pads": "the Indices output is not implemented",
     "test_maxpool_with_argmax_2d_precomputed_strides": "the Indices output is not implemented",
 }

@@ -96,6 +96,18 @@ def test_integral_scales(scales: list, mode: str) -> None:
     compare(by_scales(x, scales, mode=mode), x, atol=1e-4)
 
 
+@pytest.mark.parametrize("scales", [[1, 1, 0.6, 0.6], [1, 1, 2.3, 1.7], [1, 1, 0.8, 1.4]])
+@pytest.mark.parametrize("mode", ["nearest", "linear", "cubic"])
+@pytest.mark.parametrize("coord", ["half_pixel", "align_corners", "asymmetric"])
+def test_scales_that_are_not_the_size_ratio(scales: list, mode: str, coord: str) -> None:
+    # 0.6 on 4 rows gives 2 rows, but the coordinates map with 0.6, not 2/4
+    x = image(1, 2, 4, 6)
+    model = by_scales(x, scales, mode=mode, coordinate_transformation_mode=coord)
+    compare(model, x, atol=1e-4)
+    (node,) = from_onnx(model).ops()
+    assert node.attrs["scales"] == tuple(float(np.float32(s)) for s in scales[2:])
+
+
 def test_integer_images() -> None:
     x = image(1, 2, 5, 5, dtype=np.uint8)
     compare(by_sizes(x, (10, 10), mode="nearest"), x)
@@ -188,13 +200,11 @@ def test_upsample_v1_attributes() -> None:
 
 # ---------------------------------------------------------------------- unsupported cases
 @pytest.mark.parametrize(("model_fn", "match"), [
-    (lambda x: by_scales(x, [1, 1, 0.6, 0.6], mode="linear"), "non-integral"),
     (lambda x: by_scales(x, [1, 2, 2, 2]), "spatial dims"),
     (lambda x: by_sizes(x, (2, 3), 18, mode="linear", antialias=1), "antialias"),
     (lambda x: by_sizes(x, (8, 8), 18, mode="nearest", antialias=1), "antialias"),
     (lambda x: by_sizes(x, (8, 8), coordinate_transformation_mode="tf_crop_and_resize"),
      "tf_crop_and_resize"),
-    (lambda x: by_sizes(x, (3, 9), 18, keep_aspect_ratio_policy="not_larger"), "whole size"),
 ])
 def test_unsupported(model_fn: Any, match: str) -> None:
     x = image(1, 2, 4, 6)

@@ -14,10 +14,8 @@ from onnx import helper, numpy_helper
 
 from edgecc.errors import ConversionError, TypeInferenceError, UnsupportedError
 from edgecc.frontend.onnx import from_onnx
-from edgecc.frontend.onnx.context import ConvertContext
 from edgecc.frontend.onnx.registry import find_converter, supported_ops
 from edgecc.interpreter import run
-from edgecc.ir.graph import Graph
 from edgecc.ir.types import TensorType
 from edgecc.ops.registry import get_op, infer_type, normalize_attrs
 

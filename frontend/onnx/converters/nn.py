@@ -201,10 +201,7 @@ def _pool(ctx: ConvertContext, op: str, x: Node, kernel_shape: list[int] | None,
     pd = _explicit_pads(ctx, auto_pad, pads, x.shape[2:], kernel, st, (1,) * n)
     attrs = {"kernel": _as_2d(kernel, 1), "strides": _as_2d(st, 1), "pads": _pads_2d(pd),
              **extra}
-    if op == "nn.max_pool2d":
-        attrs["dilations"] = _as_2d(dil, 1)
-    elif any(d != 1 for d in dil):
-        raise ctx.unsupported(f"AveragePool with dilations {list(dil)} is not supported")
+    attrs["dilations"] = _as_2d(dil, 1)
     if n == 1:
         return _lower_1d(ctx, ctx.emit(op, [_lift_1d(ctx, x)], attrs))
     return ctx.emit(op, [x], attrs)
@@ -231,7 +228,7 @@ def average_pool(ctx: ConvertContext, inputs: list[Node | None], *, auto_pad: st
                  ceil_mode: int = 0, count_include_pad: int = 0,
                  dilations: list[int] | None = None, kernel_shape: list[int] | None = None,
                  pads: list[int] | None = None, strides: list[int] | None = None) -> Node:
-    """AveragePool -> nn.avg_pool2d (dilations other than 1 are not supported)."""
+    """AveragePool -> nn.avg_pool2d."""
     x = inputs[0]
     assert x is not None
     return _pool(ctx, "nn.avg_pool2d", x, kernel_shape, auto_pad, pads, strides, dilations,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from edgecc.frontend.onnx.context import ConvertContext
 from edgecc.frontend.onnx.registry import converter
 from edgecc.ir.node import Node
@@ -60,7 +62,11 @@ _STASH_TYPES = {1: "float32", 10: "float16", 11: "float64", 16: "bfloat16"}
 @converter("LayerNormalization", since=17)
 def layer_norm(ctx: ConvertContext, inputs: list[Node | None], *, axis: int = -1,
                epsilon: float = 1e-5, stash_type: int = 1) -> list[Node | None]:
-    """LayerNormalization -> nn.layer_norm; the Mean and InvStdDev outputs are not supported."""
+    """LayerNormalization -> nn.layer_norm, plus its Mean and InvStdDev when the node has them.
+
+    The statistics (over axes `axis..rank-1`, kept as size-1 dims) are computed by separate
+    reduce ops in the stash type; `dce` removes them when nothing reads them.
+    """
     x, scale, bias = inputs[:3]
     if x is None or scale is None:
         raise ctx.error("LayerNormalization needs X and Scale")
@@ -71,7 +77,23 @@ def layer_norm(ctx: ConvertContext, inputs: list[Node | None], *, axis: int = -1
         raise ctx.unsupported(f"stash_type {stash_type} is not supported")
     ins = [x, scale] + ([bias] if bias is not None else [])
     y = ctx.emit("nn.layer_norm", ins, {"axis": axis % rank, "epsilon": epsilon})
-    return [y, None, None]
+    if ctx.num_outputs == 1:
+        return [y]
+    return [y, *_layer_norm_stats(ctx, x, axis % rank, epsilon, _STASH_TYPES[stash_type])]
+
+
+def _layer_norm_stats(ctx: ConvertContext, x: Node, axis: int, epsilon: float,
+                      stash: str) -> list[Node]:
+    """Mean and 1 / sqrt(var + epsilon) of `x` over axes `axis..`, in dtype `stash`."""
+    xs = x if x.dtype == stash else ctx.emit("cast", [x], {"dtype": stash})
+    axes = tuple(range(axis, x.ttype.rank))
+    mean = ctx.emit("reduce.mean", [xs], {"axes": axes, "keepdims": True})
+    centered = ctx.emit("sub", [xs, mean])
+    var = ctx.emit("reduce.mean", [ctx.emit("mul", [centered, centered])],
+                   {"axes": axes, "keepdims": True})
+    eps = ctx.const(np.array(epsilon, dtype=stash))
+    inv_std = ctx.emit("reciprocal", [ctx.emit("sqrt", [ctx.emit("add", [var, eps])])])
+    return [mean, inv_std]
 
 
 @converter("LRN", since=1)
@@ -88,18 +110,27 @@ def lrn(ctx: ConvertContext, inputs: list[Node | None], *, size: int | None = No
 @converter("Dropout", since=1)
 def dropout_v1(ctx: ConvertContext, inputs: list[Node | None], *, ratio: float = 0.5,
                is_test: int = 0, consumed_inputs: list[int] | None = None) -> list[Node | None]:
-    """Dropout before opset 12 -> nn.dropout (the identity); the mask output is not supported.
+    """Dropout before opset 12 -> nn.dropout (the identity); the mask output is unsupported.
 
     As in onnxruntime, the node runs in inference mode whatever `is_test` says.
     """
     assert inputs[0] is not None
+    # Before opset 12 the inference-mode mask is left unspecified (onnxruntime returns zeros):
+    # a model that reads it is unsupported.
     return [ctx.emit("nn.dropout", [inputs[0]], {"ratio": ratio}), None]
+
+
+def _keep_mask(ctx: ConvertContext, x: Node) -> Node | None:
+    # In inference every element is kept: the mask output is a constant of trues.
+    if ctx.num_outputs < 2:
+        return None
+    return ctx.const(np.ones(x.shape, dtype=bool))
 
 
 @converter("Dropout", since=12)
 def dropout(ctx: ConvertContext, inputs: list[Node | None], *,
             seed: int | None = None) -> list[Node | None]:
-    """Dropout -> nn.dropout; training_mode must be a constant False, the mask is unsupported.
+    """Dropout -> nn.dropout; training_mode must be a constant False; the mask is all true.
 
     A run-time `ratio` is accepted: in inference mode it does not change the output (the
     recorded ratio is then ONNX's default 0.5).
@@ -110,4 +141,4 @@ def dropout(ctx: ConvertContext, inputs: list[Node | None], *,
         raise ctx.unsupported("Dropout with training_mode=True is not supported (inference only)")
     value = ctx.value(ratio)
     attrs = {"ratio": float(value)} if value is not None else {}
-    return [ctx.emit("nn.dropout", [x], attrs), None]
+    return [ctx.emit("nn.dropout", [x], attrs), _keep_mask(ctx, x)]

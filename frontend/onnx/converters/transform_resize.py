@@ -28,7 +28,7 @@ def _optional_floats(ctx: ConvertContext, node: Node | None, what: str) -> list[
 
 def _sizes_from_scales(ctx: ConvertContext, in_shape: Sequence[int], scales: Sequence[float]
                        ) -> list[int]:
-    """floor(in * scale) per dim, checking the scale equals out / in (the IR keeps sizes)."""
+    """floor(in * scale) per dim (ONNX's output size for a scale)."""
     if len(scales) != len(in_shape):
         raise ctx.error(f"{len(scales)} scales for a rank-{len(in_shape)} input")
     out = []
@@ -36,20 +36,26 @@ def _sizes_from_scales(ctx: ConvertContext, in_shape: Sequence[int], scales: Seq
         if scale <= 0:
             raise ctx.error(f"scale {scale} must be positive")
         size = int(np.floor(np.float32(dim) * np.float32(scale)))
-        if size <= 0 or not math.isclose(size / dim, scale, rel_tol=1e-6):
-            raise ctx.unsupported(
-                f"scale {scale} on a dimension of {dim} gives the non-integral size "
-                f"{dim * scale:g}; edgecc resizes to an output size, so the scale must equal "
-                "output size / input size")
+        if size <= 0:
+            raise ctx.error(f"scale {scale} on a dimension of {dim} gives an empty output")
         out.append(size)
     return out
 
 
+def _explicit_scales(shape: Sequence[int], out: Sequence[int],
+                     scales: Sequence[float]) -> tuple[float, float] | None:
+    """The spatial scales to record on the op, or None when they equal output / input size."""
+    spatial = (float(scales[2]), float(scales[3]))
+    if all(math.isclose(o / i, s, rel_tol=1e-6) for i, o, s in zip(shape[2:], out[2:], spatial)):
+        return None
+    return spatial
+
+
 def _sizes_with_policy(ctx: ConvertContext, in_shape: Sequence[int], sizes: Sequence[int],
-                       axes: Sequence[int], policy: str) -> list[int]:
-    """Output sizes under keep_aspect_ratio_policy (not_larger / not_smaller)."""
+                       axes: Sequence[int], policy: str) -> tuple[list[int], list[float]]:
+    """Output sizes and scales under keep_aspect_ratio_policy (not_larger / not_smaller)."""
     if policy == "stretch":
-        return list(sizes)
+        return list(sizes), [o / i for o, i in zip(sizes, in_shape)]
     ratios = [sizes[a] / in_shape[a] for a in axes]
     if policy == "not_larger":
         scale = min(ratios)
@@ -58,13 +64,11 @@ def _sizes_with_policy(ctx: ConvertContext, in_shape: Sequence[int], sizes: Sequ
     else:
         raise ctx.unsupported(f"keep_aspect_ratio_policy {policy!r}")
     out = list(in_shape)
+    full_scales = [1.0] * len(in_shape)
     for a in axes:
         out[a] = int(scale * in_shape[a] + 0.5)
-        if not math.isclose(out[a] / in_shape[a], scale, rel_tol=1e-6):
-            raise ctx.unsupported(
-                f"keep_aspect_ratio_policy {policy!r} gives scale {scale:g}, which does not map "
-                f"dimension {a} ({in_shape[a]}) to a whole size; edgecc resizes by output size")
-    return out
+        full_scales[a] = scale
+    return out, full_scales
 
 
 def emit_resize(ctx: ConvertContext, x: Node | None, *, scales: Sequence[float] | None,
@@ -101,7 +105,7 @@ def emit_resize(ctx: ConvertContext, x: Node | None, *, scales: Sequence[float] 
         full = list(shape)
         for a, s in zip(axes, sizes):
             full[a] = int(s)
-        out = _sizes_with_policy(ctx, shape, full, axes, policy)
+        out, full_scales = _sizes_with_policy(ctx, shape, full, axes, policy)
     elif scales is not None:
         if len(scales) != len(axes):
             raise ctx.error(f"{len(scales)} scales for {len(axes)} axes")
@@ -118,7 +122,8 @@ def emit_resize(ctx: ConvertContext, x: Node | None, *, scales: Sequence[float] 
         "sizes": (out[2], out[3]), "mode": mode,
         "coordinate_transformation_mode": coordinate_transformation_mode,
         "nearest_mode": nearest_mode, "cubic_coeff_a": float(cubic_coeff_a),
-        "exclude_outside": bool(exclude_outside)})
+        "exclude_outside": bool(exclude_outside),
+        "scales": _explicit_scales(shape, out, full_scales)})
 
 
 def _legacy_resize(ctx: ConvertContext, x: Node | None, scales: Sequence[float], mode: str) -> Node:

@@ -95,10 +95,11 @@ def _max_pool2d_ref(x: np.ndarray, *, kernel: tuple[int, int], strides: tuple[in
 
 
 # ---------------------------------------------------------------------- average pool
-@register_op("nn.avg_pool2d", attrs={**_POOL_ATTRS, "count_include_pad": False})
+@register_op("nn.avg_pool2d", attrs={**_POOL_ATTRS, "dilations": (1, 1),
+                                           "count_include_pad": False})
 def _avg_pool2d_type(x: TensorType, *, kernel: tuple[int, int], strides: tuple[int, int],
-                     pads: tuple[int, int, int, int], ceil_mode: bool,
-                     count_include_pad: bool, layout: str) -> TensorType:
+                     pads: tuple[int, int, int, int], dilations: tuple[int, int],
+                     ceil_mode: bool, count_include_pad: bool, layout: str) -> TensorType:
     """2-D average pooling over NCHW.
 
     The divisor counts the input pixels of the window, plus its explicit pads when
@@ -106,16 +107,17 @@ def _avg_pool2d_type(x: TensorType, *, kernel: tuple[int, int], strides: tuple[i
     """
     if not x.dtype.startswith("float"):
         raise TypeInferenceError(f"nn.avg_pool2d: input must be floating point, got {x}")
-    return _pool_type("nn.avg_pool2d", x, kernel, strides, pads, (1, 1), ceil_mode, layout)
+    return _pool_type("nn.avg_pool2d", x, kernel, strides, pads, dilations, ceil_mode,
+                      layout)
 
 
 @register_ref("nn.avg_pool2d")
 def _avg_pool2d_ref(x: np.ndarray, *, kernel: tuple[int, int], strides: tuple[int, int],
-                    pads: tuple[int, int, int, int], ceil_mode: bool,
-                    count_include_pad: bool, layout: str) -> np.ndarray:
+                    pads: tuple[int, int, int, int], dilations: tuple[int, int],
+                    ceil_mode: bool, count_include_pad: bool, layout: str) -> np.ndarray:
     dtype = x.dtype
     x = x.astype(compute_dtype(dtype), copy=False)
-    dil = (1, 1)
+    dil = dilations
     xp, out, (eh, ew) = _padded(x, kernel, strides, pads, dil, ceil_mode, 0)
     total = np.zeros(x.shape[:2] + out, dtype=xp.dtype)
     for tap in _taps(xp, kernel, out, strides, dil):

@@ -30,19 +30,26 @@ def _check_nchw(x: TensorType, op: str) -> None:
 @register_op("image.resize2d", attrs={
     "sizes": REQUIRED, "mode": "nearest", "coordinate_transformation_mode": "half_pixel",
     "nearest_mode": "round_prefer_floor", "cubic_coeff_a": -0.75, "exclude_outside": False,
+    "scales": None,
 }, pattern=OpPattern.INJECTIVE)
 def _resize2d_type(x: TensorType, *, sizes: tuple[int, int], mode: str,
                    coordinate_transformation_mode: str, nearest_mode: str,
-                   cubic_coeff_a: float, exclude_outside: bool) -> TensorType:
+                   cubic_coeff_a: float, exclude_outside: bool,
+                   scales: tuple[float, float] | None) -> TensorType:
     """Resize the H and W dims of an NCHW tensor to `sizes` (ONNX Resize semantics).
 
-    The scale of each axis is output size / input size. Linear and cubic results on integer
-    tensors truncate toward zero and saturate (onnxruntime's behaviour).
+    The scale of each axis is output size / input size, unless `scales` (H, W) gives the one
+    the coordinate mapping uses (ONNX's scales need not equal the size ratio: 0.6 on 4 pixels
+    gives 2). Linear and cubic results on integer tensors truncate toward zero and saturate
+    (onnxruntime's behaviour).
     """
     _check_nchw(x, "image.resize2d")
     if len(sizes) != 2 or any(s <= 0 for s in sizes):
         raise TypeInferenceError(f"image.resize2d: sizes {list(sizes)} must be two positive "
                                  "sizes (H, W)")
+    if scales is not None and (len(scales) != 2 or any(s <= 0 for s in scales)):
+        raise TypeInferenceError(f"image.resize2d: scales {list(scales)} must be two positive "
+                                 "numbers (H, W)")
     for what, value, allowed in (("mode", mode, RESIZE_MODES),
                                  ("coordinate_transformation_mode",
                                   coordinate_transformation_mode, COORD_MODES),
@@ -92,10 +99,10 @@ def _cubic_kernel(t: np.ndarray, a: float) -> np.ndarray:
 
 
 def axis_taps(n_in: int, n_out: int, *, mode: str, coordinate_transformation_mode: str,
-              nearest_mode: str, cubic_coeff_a: float,
-              exclude_outside: bool) -> tuple[np.ndarray, np.ndarray]:
+              nearest_mode: str, cubic_coeff_a: float, exclude_outside: bool,
+              scale: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Source indices [n_out, taps] (clamped to the input) and weights for one resized axis."""
-    x = source_coords(n_in, n_out, coordinate_transformation_mode)
+    x = source_coords(n_in, n_out, coordinate_transformation_mode, scale)
     if mode == "nearest":
         if nearest_mode == "round_prefer_floor":
             idx = np.ceil(x - 0.5)
@@ -126,16 +133,18 @@ def axis_taps(n_in: int, n_out: int, *, mode: str, coordinate_transformation_mod
 @register_ref("image.resize2d")
 def _resize2d_ref(x: np.ndarray, *, sizes: tuple[int, int], mode: str,
                   coordinate_transformation_mode: str, nearest_mode: str,
-                  cubic_coeff_a: float, exclude_outside: bool) -> np.ndarray:
+                  cubic_coeff_a: float, exclude_outside: bool,
+                  scales: tuple[float, float] | None) -> np.ndarray:
     opts = dict(mode=mode, coordinate_transformation_mode=coordinate_transformation_mode,
                 nearest_mode=nearest_mode, cubic_coeff_a=cubic_coeff_a,
                 exclude_outside=exclude_outside)
     out = x if mode == "nearest" else x.astype(np.float64)
-    for axis, n_out in ((2, sizes[0]), (3, sizes[1])):
+    for i, (axis, n_out) in enumerate(((2, sizes[0]), (3, sizes[1]))):
         n_in = out.shape[axis]
-        if n_in == n_out:
+        scale = None if scales is None else scales[i]
+        if n_in == n_out and scale in (None, 1.0):
             continue  # scale 1 is an identity in every mode (as in onnxruntime)
-        idx, weights = axis_taps(n_in, n_out, **opts)
+        idx, weights = axis_taps(n_in, n_out, scale=scale, **opts)
         gathered = np.take(out, idx, axis=axis)  # [..., n_out, taps, ...]
         if mode == "nearest":
             out = np.squeeze(gathered, axis=axis + 1)

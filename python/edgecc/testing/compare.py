@@ -254,55 +254,54 @@ def replace_constant_weights(model: ModelLike, seed: int = 0, *, calibrate: bool
     """
     from edgecc.frontend.onnx import load_model
 
-    out = copy.deepcopy(load_model(model))
+    source = load_model(model)
+    feeds = (random_feeds(source, seed, int_ranges=(0, 2), input_shapes=input_shapes)
+             if calibrate else {})
+    out = copy.deepcopy(source)
     g = out.graph
     rng = np.random.default_rng(seed)
     inits = {t.name: t for t in g.initializer}
     _, users = _producers_and_users(g)
 
-    # ConstantOfShape with a constant shape -> an initializer of that shape
-    fill: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    # ConstantOfShape with a constant shape -> an initializer of that shape (its fill value
+    # stays for tensors without a weight-like use)
+    generated: dict[str, np.ndarray] = {}
     for node in list(g.node):
         if node.op_type != "ConstantOfShape" or node.input[0] not in inits:
             continue
         shape = tuple(int(d) for d in numpy_helper.to_array(inits[node.input[0]]))
         value = _attr(node, "value", None)
-        dtype = (numpy_helper.to_array(value).dtype if value is not None
-                 else np.dtype(np.float32))
-        fill[node.output[0]] = (shape, dtype)
+        fill = (numpy_helper.to_array(value).reshape(-1)[0] if value is not None
+                else np.float32(0.0))
+        generated[node.output[0]] = np.full(shape, fill, dtype=fill.dtype)
         g.node.remove(node)
 
     replaced: dict[str, np.ndarray] = {}
-    for name in sorted(set(fill) | set(inits)):
-        if name in fill:
-            shape, dtype = fill[name]
-            original = None
-        else:
-            original = numpy_helper.to_array(inits[name])
-            shape, dtype = original.shape, original.dtype
-        if dtype.kind != "f":
-            if original is None:
-                replaced[name] = np.zeros(shape, dtype)  # keep ConstantOfShape semantics
-            continue
+    for name in sorted(set(generated) | set(inits)):
+        original = (generated[name] if name in generated
+                    else numpy_helper.to_array(inits[name]))
         role, where = _role(name, users)
-        if original is not None and (role == "other" or original.size <= 1):
+        keep = original.dtype.kind != "f" or role == "other" or original.size <= 1
+        if keep:
+            if name in generated:
+                replaced[name] = original
             continue
-        value = _random_weight(role, shape, where, rng)
-        if value is None:
-            value = np.full(shape, 0.0) if original is None else original
-        replaced[name] = np.asarray(value).astype(dtype, copy=False)
+        value = _random_weight(role, original.shape, where, rng)
+        replaced[name] = original if value is None else value.astype(original.dtype,
+                                                                      copy=False)
 
-    listed = {vi.name for vi in g.input}
-    for name, value in replaced.items():
+    for name in replaced:
         if name in inits:
             g.initializer.remove(inits[name])
+    if calibrate:
+        _calibrate(out, replaced, feeds, seed)
+    listed = {vi.name for vi in g.input}
+    for name, value in replaced.items():
         g.initializer.append(numpy_helper.from_array(value, name))
         if out.ir_version < 4 and name not in listed:  # IR 3: initializers are graph inputs
             g.input.append(helper.make_tensor_value_info(
                 name, helper.np_dtype_to_tensor_dtype(value.dtype), value.shape))
     _drop_unused_initializers(out)
-    if calibrate:
-        _calibrate(out, seed, input_shapes)
     return out
 
 
@@ -347,11 +346,11 @@ def _levels(graph: onnx.GraphProto, points: Sequence[onnx.NodeProto]) -> list[in
     return [max((count(i) for i in p.input if i), default=0) for p in points]
 
 
-def _calibration_points(model: onnx.ModelProto) -> list[tuple[Any, ...]]:
+def _calibration_points(graph: onnx.GraphProto, consts: set[str]) -> list[tuple[Any, ...]]:
     """BatchNorms with constant statistics, and linear layers with a constant weight whose
-    output does not go into a BatchNorm."""
-    g = model.graph
-    inits = {t.name for t in g.initializer}
+    output does not only go into BatchNorms (`consts`: the tunable constant tensors)."""
+    g = graph
+    inits = consts
     _, users = _producers_and_users(g)
     points: list[tuple[Any, ...]] = []
     weights_seen: set[str] = set()
@@ -360,7 +359,7 @@ def _calibration_points(model: onnx.ModelProto) -> list[tuple[Any, ...]]:
                 node.input[3], node.input[4]} <= inits:
             points.append(("bn", node))
         elif node.op_type in ("Conv", "ConvTranspose", "Gemm", "MatMul") and len(node.input) >= 2:
-            roots = [_const_root(g, n) for n in node.input[1:3]]
+            roots = [_const_root(g, n, consts) for n in node.input[1:3]]
             if (roots[0] is not None and roots[0] not in weights_seen
                     and not _only_into_batchnorm(node.output[0], users)):
                 weights_seen.add(roots[0])
@@ -389,9 +388,8 @@ def _only_into_batchnorm(tensor: str,
     return True
 
 
-def _const_root(graph: onnx.GraphProto, name: str) -> str | None:
-    """The initializer `name` is (through reshape-like ops), or None."""
-    inits = {t.name for t in graph.initializer}
+def _const_root(graph: onnx.GraphProto, name: str, inits: set[str]) -> str | None:
+    """The constant of `inits` that `name` is (through reshape-like ops), or None."""
     producer = {o: n for n in graph.node for o in n.output if o}
     for _ in range(5):
         if name in inits:
@@ -403,35 +401,31 @@ def _const_root(graph: onnx.GraphProto, name: str) -> str | None:
     return None
 
 
-def _calibrate(model: onnx.ModelProto, seed: int,
-               input_shapes: Mapping[str, Sequence[int]] | None) -> None:
-    """Data-driven scale fixing, layer after layer (see `replace_constant_weights`)."""
+def _calibrate(model: onnx.ModelProto, values: dict[str, np.ndarray],
+               feeds: Mapping[str, np.ndarray], seed: int) -> None:
+    """Data-driven scale fixing, layer after layer (see `replace_constant_weights`).
+
+    `model` lacks the tensors of `values` (the new weights, updated in place); they are fed
+    to one onnxruntime session as inputs beside `feeds`, with the measured tensors as extra
+    outputs.
+    """
     import onnxruntime as ort
 
     g = model.graph
-    inits = {t.name: t for t in g.initializer}
-    points = _calibration_points(model)
+    points = _calibration_points(g, set(values))
     if not points:
         return
     levels = _levels(g, [p[1] for p in points])
-    feeds = random_feeds(model, seed, int_ranges=(0, 2), input_shapes=input_shapes)
-    tunable: list[str] = []
-    for point in points:
-        if point[0] == "bn":
-            tunable += [point[1].input[3], point[1].input[4]]
-        else:
-            tunable += point[2]
-    values = {name: numpy_helper.to_array(inits[name]).copy() for name in dict.fromkeys(tunable)}
 
-    # one session where the tunable tensors are inputs and the measured tensors are outputs
     probe = copy.deepcopy(model)
     pg = probe.graph
     listed = {vi.name for vi in pg.input}
-    for t in [t for t in pg.initializer if t.name in values]:
-        pg.initializer.remove(t)
-        if t.name not in listed:
+    used = {i for n in pg.node for i in n.input}
+    weights = {k: v for k, v in values.items() if k in used}
+    for name, value in weights.items():
+        if name not in listed:
             pg.input.append(helper.make_tensor_value_info(
-                t.name, t.data_type, values[t.name].shape))
+                name, helper.np_dtype_to_tensor_dtype(value.dtype), value.shape))
     measured = [p[1].input[0] if p[0] == "bn" else p[1].output[0] for p in points]
     existing = {o.name for o in pg.output}
     for name in dict.fromkeys(measured):
@@ -444,11 +438,14 @@ def _calibrate(model: onnx.ModelProto, seed: int,
     sess = ort.InferenceSession(probe.SerializeToString(), opts,
                                 providers=["CPUExecutionProvider"])
 
+    def update(name: str, value: np.ndarray) -> None:
+        values[name] = weights[name] = value.astype(values[name].dtype)
+
     rng = np.random.default_rng(seed + 1)
     for level in sorted(set(levels)):
         todo = [(p, m) for p, m, lv in zip(points, measured, levels) if lv == level]
         wanted = list(dict.fromkeys(m for _, m in todo))
-        got = dict(zip(wanted, sess.run(wanted, {**feeds, **values})))
+        got = dict(zip(wanted, sess.run(wanted, {**feeds, **weights})))
         for point, name in todo:
             kind, node = point[:2]
             x = got[name].astype(np.float64)
@@ -456,14 +453,10 @@ def _calibrate(model: onnx.ModelProto, seed: int,
                 axes = tuple(i for i in range(x.ndim) if i != 1)
                 mean, var = x.mean(axis=axes), x.var(axis=axes)
                 factor = rng.uniform(0.8, 1.25, var.shape)
-                values[node.input[3]] = mean.astype(values[node.input[3]].dtype)
-                values[node.input[4]] = (var * factor + 1e-3).astype(values[node.input[4]].dtype)
+                update(node.input[3], mean)
+                update(node.input[4], var * factor + 1e-3)
             else:
                 rms = float(np.sqrt(np.mean(x * x)))
                 if rms > 0 and np.isfinite(rms):
                     for w in point[2]:
-                        values[w] *= values[w].dtype.type(1.0 / rms)
-    for t in list(g.initializer):
-        if t.name in values:
-            g.initializer.remove(t)
-            g.initializer.append(numpy_helper.from_array(values[t.name], t.name))
+                        update(w, values[w] / rms)

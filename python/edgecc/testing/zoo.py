@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +64,11 @@ def _export(model: Any, args: tuple, path: Path, exporter: str,
     import torch
 
     model.eval()
-    with torch.no_grad():
+    quiet = logging.getLogger("torch.onnx")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # "torchvision is not installed" notices
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporters' deprecation notices
         if exporter == "torchscript":
             torch.onnx.export(model, args, str(path), dynamo=False, opset_version=17,
                               input_names=input_names, output_names=output_names)
@@ -72,6 +78,7 @@ def _export(model: Any, args: tuple, path: Path, exporter: str,
             program.save(str(path), external_data=False)
         else:
             raise ValueError(f"unknown exporter {exporter!r}; use one of {EXPORTERS}")
+    quiet.setLevel(level)
     proto = onnx.load(str(path))  # one file, no external data
     onnx.checker.check_model(proto)
     onnx.save(proto, str(path))
@@ -337,6 +344,9 @@ def digits_data(seed: int = SEED) -> Digits:
     return Digits(x_tr, y_tr, x_te, y_te)
 
 
+DIGITS_EPOCHS = 25
+
+
 def _digits_cnn() -> Any:
     from torch import nn
 
@@ -376,7 +386,7 @@ def digits_cnn(cache_dir: str | os.PathLike | None = None, seed: int = SEED,
         gen = torch.Generator().manual_seed(seed)
         start = time.perf_counter()
         model.train()
-        for _epoch in range(25):
+        for _epoch in range(DIGITS_EPOCHS):
             order = torch.randperm(len(x), generator=gen)
             for i in range(0, len(x), 64):
                 idx = order[i:i + 64]
@@ -392,7 +402,7 @@ def digits_cnn(cache_dir: str | os.PathLike | None = None, seed: int = SEED,
         sample = torch.from_numpy(data.x_test[:batch])
         _export(model, (sample,), path, "torchscript", ["image"], ["logits"])
         meta_path.write_text(json.dumps({"test_accuracy": accuracy, "train_seconds": seconds,
-                                         "epochs": 25, "seed": seed}))
+                                         "epochs": DIGITS_EPOCHS, "seed": seed}))
 
     path = _cached(f"digits_cnn_b{batch}_s{seed}", cache_dir, build)
     info = json.loads(meta_path.read_text()) if meta_path.exists() else {}
