@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
               "(`bash scripts/demo.sh` installs it)")
         return 0
     sess = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
-    ref = sess.run(None, {input_name: images})[0]
+    ref = np.stack([sess.run(None, {input_name: img[None]})[0][0] for img in images])
     ours = np.stack(logits)
     rel = float(np.abs(ours - ref).max() / max(np.abs(ref).max(), 1e-30))
     same = int((ref.argmax(1) == preds_a).sum())
