@@ -95,6 +95,8 @@ class _Importer:
         self.graph = Graph(_BAD_CHARS.sub("_", model.graph.name) or "main")
         self.ctx = ConvertContext(self.graph, model_opsets(model))
         self.env: dict[str, Node] = {}
+        # outputs a converter could not produce: an error only if something reads them
+        self.missing: dict[str, str] = {}
 
     def run(self) -> Graph:
         g = self.model.graph
@@ -112,6 +114,8 @@ class _Importer:
             self._convert(node, index)
         outs = []
         for vi in g.output:
+            if vi.name in self.missing:
+                raise UnsupportedError(self.missing[vi.name])
             if vi.name not in self.env:
                 raise ConversionError(f"graph output {vi.name!r} is not produced by any node")
             outs.append(self.env[vi.name])
@@ -174,6 +178,8 @@ class _Importer:
                 inputs.append(None)
             elif inp in self.env:
                 inputs.append(self.env[inp])
+            elif inp in self.missing:
+                raise UnsupportedError(self.missing[inp])
             else:
                 raise ConversionError(f"{ctx.where()}: input {inp!r} is not defined before it")
         inputs += [None] * (_formal_inputs(node, domain, ctx.opsets) - len(inputs))
@@ -190,7 +196,9 @@ class _Importer:
             if out_name == "":
                 continue
             if i >= len(outputs) or outputs[i] is None:
-                raise ctx.unsupported(f"output {i} ({out_name!r}) is not supported")
+                self.missing[out_name] = str(ctx.unsupported(
+                    f"output {i} ({out_name!r}) is not supported, and it is used"))
+                continue
             self.env[out_name] = outputs[i]
 
 

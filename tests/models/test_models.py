@@ -27,6 +27,9 @@ from edgecc.testing.compare import (
     replace_constant_weights,
     run_onnxruntime,
 )
+from edgecc.transform import PassContext, run_pipeline
+from edgecc.transform.instruments import VerifyEach
+from edgecc.transform.levels import LEVELS
 
 RTOL = 1e-4
 SEED = 0
@@ -69,19 +72,27 @@ def zoo_models() -> Zoo:
 
 
 def _check(case: ModelCase) -> None:
+    """Interpreter vs onnxruntime, on the imported graph and again after the O3 pipeline."""
     start = time.perf_counter()
     graph = from_onnx(case.model, input_shapes=case.input_shapes)
     feeds = random_feeds(graph, SEED, int_ranges=case.int_ranges)
     got = interpreter.run(graph, feeds)
     elapsed = time.perf_counter() - start
+    optimized = run_pipeline(graph.copy(), LEVELS[3], PassContext([VerifyEach()]))
+    got_o3 = interpreter.run(optimized, feeds)
     start = time.perf_counter()
     ref = run_onnxruntime(case.model, feeds, threads=1)
     ort_elapsed = time.perf_counter() - start
     errors = rel_errors(ref, got)
+    errors_o3 = rel_errors(ref, got_o3)
     n_ops = sum(1 for _ in graph.ops())
-    worst = max(errors.values())
+    n_ops_o3 = sum(1 for _ in optimized.ops())
+    worst, worst_o3 = max(errors.values()), max(errors_o3.values())
     print(f"\n{case.name:26s} ops={n_ops:4d} max_rel_err={worst:.2e} "
+          f"O3: ops={n_ops_o3:4d} max_rel_err={worst_o3:.2e} "
           f"edgecc(import+run)={elapsed:.2f}s onnxruntime={ort_elapsed:.2f}s")
+    bad_o3 = {k: v for k, v in errors_o3.items() if not v <= RTOL}
+    assert not bad_o3, f"{case.name} after O3: relative error above {RTOL}: {bad_o3}"
     for name, arr in ref.items():
         assert got[name].dtype == arr.dtype, (name, got[name].dtype, arr.dtype)
     bad = {k: v for k, v in errors.items() if not v <= RTOL}
@@ -138,8 +149,8 @@ def test_digits_cnn_accuracy(zoo_models: Zoo) -> None:
 # ---------------------------------------------------------------------------- real models
 @pytest.mark.parametrize("packaged", zoo.packaged_models(), ids=lambda m: m.name)
 def test_packaged_model(packaged: zoo.PackagedModel) -> None:
-    if not packaged.available:
-        pytest.skip(f"{packaged.name}: pip install --no-deps {packaged.pip}")
+    if not packaged.available:  # scripts/setup.sh test installs them
+        pytest.fail(f"{packaged.name} is missing: pip install --no-deps {packaged.pip}")
     _check(ModelCase(packaged.name, packaged.path, input_shapes=packaged.input_shapes))
 
 

@@ -347,19 +347,21 @@ def _levels(graph: onnx.GraphProto, points: Sequence[onnx.NodeProto]) -> list[in
 
 
 def _calibration_points(graph: onnx.GraphProto, consts: set[str]) -> list[tuple[Any, ...]]:
-    """BatchNorms with constant statistics, and linear layers with a constant weight whose
-    output does not only go into BatchNorms (`consts`: the tunable constant tensors)."""
-    g = graph
-    inits = consts
-    _, users = _producers_and_users(g)
+    """The tensors to calibrate, given the tunable constants `consts`.
+
+    ("bn", node) for each BatchNorm with constant statistics; ("linear", node, [weight,
+    bias]) for each Conv / ConvTranspose / Gemm / MatMul with a constant weight whose output
+    does not only go into BatchNorms (which undo its scale anyway).
+    """
+    producer, users = _producers_and_users(graph)
     points: list[tuple[Any, ...]] = []
     weights_seen: set[str] = set()
-    for node in g.node:
+    for node in graph.node:
         if node.op_type == "BatchNormalization" and len(node.input) >= 5 and {
-                node.input[3], node.input[4]} <= inits:
+                node.input[3], node.input[4]} <= consts:
             points.append(("bn", node))
         elif node.op_type in ("Conv", "ConvTranspose", "Gemm", "MatMul") and len(node.input) >= 2:
-            roots = [_const_root(g, n, consts) for n in node.input[1:3]]
+            roots = [_const_root(producer, n, consts) for n in node.input[1:3]]
             if (roots[0] is not None and roots[0] not in weights_seen
                     and not _only_into_batchnorm(node.output[0], users)):
                 weights_seen.add(roots[0])
@@ -388,11 +390,11 @@ def _only_into_batchnorm(tensor: str,
     return True
 
 
-def _const_root(graph: onnx.GraphProto, name: str, inits: set[str]) -> str | None:
-    """The constant of `inits` that `name` is (through reshape-like ops), or None."""
-    producer = {o: n for n in graph.node for o in n.output if o}
+def _const_root(producer: Mapping[str, onnx.NodeProto], name: str,
+                consts: set[str]) -> str | None:
+    """The constant of `consts` that tensor `name` is (through reshape-like ops), or None."""
     for _ in range(5):
-        if name in inits:
+        if name in consts:
             return name
         node = producer.get(name)
         if node is None or node.op_type not in _PASS_THROUGH:

@@ -121,10 +121,23 @@ EXCLUDED: dict[str, str] = {
     r"(?i)float8|e4m3|e5m2|e8m0": "float8 element types are not edgecc dtypes",
     r"(?i)float4e2m1": "float4 element types are not edgecc dtypes",
     r"(?i)(^|_)u?int[24](_|$)": "int4/int2 (sub-byte) element types are not edgecc dtypes",
-    r"(?i)bfloat16": "bfloat16 tensors cannot be held by the numpy reference interpreter",
     r"_string(_|$)": "string tensors are not edgecc dtypes",
     r"^test_identity_(sequence|opt)$": "sequence and optional types are not edgecc types",
     r"^test_range_.*_expanded$": "the function body of Range uses Loop (control flow)",
+}
+
+# In-scope cases edgecc fails today, each with why: the backend test expects them to fail (an
+# unexpected pass is reported), and they count against the pass rate.
+KNOWN_FAILURES: dict[str, str] = {
+    r"^test_(averagepool|maxpool|convtranspose|conv)_3d":
+        "3-D convolution and pooling are not implemented (the IR has 2-D ops only)",
+    r"^test_resize_tf_crop_and_resize": "Resize's tf_crop_and_resize mode is not implemented",
+    r"^test_resize_.*_antialias$": "antialiased (shrinking) Resize is not implemented",
+    r"^test_(de)?quantizelinear_blocked": "blocked quantization is not implemented",
+    r"^test_maxpool_with_argmax": "MaxPool's Indices output is not implemented",
+    r"^test_resize_downsample_scales_(linear|cubic)_align_corners$":
+        "ONNX's expected values use length * scale (not the output size) for align_corners; "
+        "edgecc follows onnxruntime",
 }
 
 _SUFFIX = re.compile(r"_expanded(_ver\d+)?$")
@@ -141,6 +154,15 @@ def op_of_case(name: str) -> str | None:
     if len(hits) > 1:
         raise AssertionError(f"case {name} matches several ops: {hits}")
     return hits[0] if hits else None
+
+
+def known_failure(name: str) -> str | None:
+    """Why an in-scope case is expected to fail, or None."""
+    base = base_name(name)
+    for pattern, reason in KNOWN_FAILURES.items():
+        if re.search(pattern, base):
+            return reason
+    return None
 
 
 def exclusion_reason(name: str) -> str | None:

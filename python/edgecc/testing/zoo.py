@@ -15,28 +15,31 @@ not to read a cached file.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from edgecc import config
+
 ZOO_VERSION = 1
-DEFAULT_CACHE = Path("~/.cache/edgecc/zoo")
+
 EXPORTERS = ("torchscript", "dynamo")
 SEED = 0
 
 
 def cache_path(cache_dir: str | os.PathLike | None = None) -> Path:
     """The zoo's cache directory (created)."""
-    path = Path(cache_dir).expanduser() if cache_dir else DEFAULT_CACHE.expanduser()
+    path = Path(cache_dir).expanduser() if cache_dir else config.CACHE_DIR.get() / "zoo"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -67,28 +70,36 @@ def _export(model: Any, args: tuple, path: Path, exporter: str,
     quiet = logging.getLogger("torch.onnx")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # "torchvision is not installed" notices
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporters' deprecation notices
-        if exporter == "torchscript":
-            torch.onnx.export(model, args, str(path), dynamo=False, opset_version=17,
-                              input_names=input_names, output_names=output_names)
-        elif exporter == "dynamo":
-            program = torch.onnx.export(model, args, dynamo=True, input_names=input_names,
-                                        output_names=output_names, verbose=False)
-            program.save(str(path), external_data=False)
-        else:
-            raise ValueError(f"unknown exporter {exporter!r}; use one of {EXPORTERS}")
-    quiet.setLevel(level)
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the exporters' deprecation notices
+            if exporter == "torchscript":
+                torch.onnx.export(model, args, str(path), dynamo=False, opset_version=17,
+                                  input_names=input_names, output_names=output_names)
+            else:
+                program = torch.onnx.export(model, args, dynamo=True, input_names=input_names,
+                                            output_names=output_names, verbose=False)
+                program.save(str(path), external_data=False)
+    finally:
+        quiet.setLevel(level)
     proto = onnx.load(str(path))  # one file, no external data
     onnx.checker.check_model(proto)
     onnx.save(proto, str(path))
 
 
-def _seeded(seed: int) -> None:
+@contextlib.contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """torch's global generator seeded, and restored afterwards."""
     import torch
 
-    torch.manual_seed(seed)
-    np.random.seed(seed)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        yield
+
+
+def _check_exporter(exporter: str) -> None:
+    if exporter not in EXPORTERS:
+        raise ValueError(f"unknown exporter {exporter!r}; use one of {EXPORTERS}")
 
 
 def _set_batchnorm_stats(model: Any, shape: tuple[int, ...], seed: int) -> None:
@@ -206,14 +217,16 @@ def _mobilenet_v2() -> Any:
 
 def _image_model(name: str, factory: Callable[[], Any], exporter: str,
                  cache_dir: str | os.PathLike | None, seed: int) -> Path:
+    _check_exporter(exporter)
+
     def build(path: Path) -> None:
         import torch
 
-        _seeded(seed)
-        model = factory()
-        _set_batchnorm_stats(model, (4, 3, 224, 224), seed)
-        x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(seed))
-        _export(model, (x,), path, exporter, ["input"], ["logits"])
+        with _seeded(seed):
+            model = factory()
+            _set_batchnorm_stats(model, (4, 3, 224, 224), seed)
+            x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(seed))
+            _export(model, (x,), path, exporter, ["input"], ["logits"])
 
     return _cached(f"{name}_{exporter}_s{seed}", cache_dir, build)
 
@@ -301,21 +314,23 @@ def bert_tiny(cache_dir: str | os.PathLike | None = None, seed: int = SEED,
     and `pooled` f32[1,64].
     """
 
+    _check_exporter(exporter)
+
     def build(path: Path) -> None:
         import torch
 
-        _seeded(seed)
-        model = _bert_tiny()
-        gen = torch.Generator().manual_seed(seed)
-        with torch.no_grad():  # non-trivial LayerNorm affine parameters
-            for m in model.modules():
-                if isinstance(m, torch.nn.LayerNorm):
-                    m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
-                    m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
-        ids = torch.randint(0, BERT_VOCAB, (1, BERT_SEQ), generator=gen)
-        mask = torch.ones(1, BERT_SEQ, dtype=torch.int64)
-        _export(model, (ids, mask), path, exporter, ["input_ids", "attention_mask"],
-                ["hidden", "pooled"])
+        with _seeded(seed):
+            model = _bert_tiny()
+            gen = torch.Generator().manual_seed(seed)
+            with torch.no_grad():  # non-trivial LayerNorm affine parameters
+                for m in model.modules():
+                    if isinstance(m, torch.nn.LayerNorm):
+                        m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
+                        m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+            ids = torch.randint(0, BERT_VOCAB, (1, BERT_SEQ), generator=gen)
+            mask = torch.ones(1, BERT_SEQ, dtype=torch.int64)
+            _export(model, (ids, mask), path, exporter, ["input_ids", "attention_mask"],
+                    ["hidden", "pooled"])
 
     return _cached(f"bert_tiny_{exporter}_s{seed}", cache_dir, build)
 
@@ -378,31 +393,31 @@ def digits_cnn(cache_dir: str | os.PathLike | None = None, seed: int = SEED,
 
         import torch
 
-        _seeded(seed)
-        data = digits_data(seed)
-        model = _digits_cnn()
-        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-        x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
-        gen = torch.Generator().manual_seed(seed)
-        start = time.perf_counter()
-        model.train()
-        for _epoch in range(DIGITS_EPOCHS):
-            order = torch.randperm(len(x), generator=gen)
-            for i in range(0, len(x), 64):
-                idx = order[i:i + 64]
-                opt.zero_grad()
-                loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
-                loss.backward()
-                opt.step()
-        seconds = time.perf_counter() - start
-        model.eval()
-        with torch.no_grad():
-            pred = model(torch.from_numpy(data.x_test)).argmax(1).numpy()
-        accuracy = float((pred == data.y_test).mean())
-        sample = torch.from_numpy(data.x_test[:batch])
-        _export(model, (sample,), path, "torchscript", ["image"], ["logits"])
-        meta_path.write_text(json.dumps({"test_accuracy": accuracy, "train_seconds": seconds,
-                                         "epochs": DIGITS_EPOCHS, "seed": seed}))
+        with _seeded(seed):
+            data = digits_data(seed)
+            model = _digits_cnn()
+            opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+            x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+            gen = torch.Generator().manual_seed(seed)
+            start = time.perf_counter()
+            model.train()
+            for _epoch in range(DIGITS_EPOCHS):
+                order = torch.randperm(len(x), generator=gen)
+                for i in range(0, len(x), 64):
+                    idx = order[i:i + 64]
+                    opt.zero_grad()
+                    loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
+                    loss.backward()
+                    opt.step()
+            seconds = time.perf_counter() - start
+            model.eval()
+            with torch.no_grad():
+                pred = model(torch.from_numpy(data.x_test)).argmax(1).numpy()
+            accuracy = float((pred == data.y_test).mean())
+            sample = torch.from_numpy(data.x_test[:batch])
+            _export(model, (sample,), path, "torchscript", ["image"], ["logits"])
+            meta_path.write_text(json.dumps({"test_accuracy": accuracy, "train_seconds": seconds,
+                                             "epochs": DIGITS_EPOCHS, "seed": seed}))
 
     path = _cached(f"digits_cnn_b{batch}_s{seed}", cache_dir, build)
     info = json.loads(meta_path.read_text()) if meta_path.exists() else {}
