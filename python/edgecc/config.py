@@ -64,5 +64,22 @@ CACHE_DIR: Knob[Path] = Knob(
     "EDGECC_CACHE_DIR", Path.home() / ".cache" / "edgecc", lambda s: Path(s).expanduser(),
     "cache folder (test model zoo, later: tuning logs, compiled kernels)")
 
+TVM_NUM_THREADS: Knob[int] = Knob(
+    "TVM_NUM_THREADS", 0, int,
+    "threads of TVM's runtime (TVM reads it once, when it starts); edgecc sets it to the "
+    "machine's cores when it is unset (TVM alone would use half of them)")
+
 ALL_KNOBS: tuple[Knob, ...] = (DEBUG, PRINT_AFTER, DUMP_DIR, VERIFY_EACH, REPRODUCER_DIR,
-                               CACHE_DIR)
+                               CACHE_DIR, TVM_NUM_THREADS)
+
+
+def default_tvm_threads(cores: int) -> int:
+    """Set TVM_NUM_THREADS to `cores` unless the user set it; returns the value in force.
+
+    Only effective before TVM's runtime starts its thread pool (the first parallel call).
+    """
+    current = TVM_NUM_THREADS.get()
+    if current <= 0:
+        os.environ[TVM_NUM_THREADS.env] = str(cores)
+        return cores
+    return current

@@ -67,3 +67,7 @@ class InputError(EdgeccError):
 
 class InterpreterError(EdgeccError):
     """The reference interpreter failed on a node; names the node and its op."""
+
+
+class CodegenError(EdgeccError):
+    """Lowering, scheduling or building a kernel failed; names the kernel, ops and config."""

@@ -59,9 +59,10 @@ def test_run_interpreter_matches_onnxruntime(model, tmp_path, capsys):
     assert "logits: float32[1, 10]" in capsys.readouterr().out
 
 
-def test_run_needs_interpreter_today(model, capsys):
+def test_run_a_model_needs_interpreter_or_compile(model, capsys):
     assert main(["run", model]) == 1
-    assert "not implemented yet" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "not a compiled artifact" in err and "edgecc compile" in err
 
 
 def test_dump_print_after_all_and_formats(model, tmp_path, capsys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -19,12 +20,15 @@ from edgecc.errors import UnsupportedError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="run a model on inputs and print or save its outputs",
-                       description="Run a model. Today only the reference interpreter executes "
-                       "(--interpreter); compiled artifacts arrive with the x86 codegen.")
+    p = sub.add_parser("run", help="run a compiled artifact, or a model with the interpreter",
+                       description="Run a compiled artifact folder (from `edgecc compile`), or "
+                       "an ONNX model with the reference interpreter (--interpreter).")
     add_model_args(p)
     p.add_argument("--interpreter", action="store_true",
-                   help="run with the numpy reference interpreter")
+                   help="run an ONNX model with the numpy reference interpreter")
+    p.add_argument("--check", action="store_true",
+                   help="artifact only: also run the reference interpreter on the compiled "
+                   "graph and report the largest relative difference")
     p.add_argument("--inputs", metavar="IN.npz",
                    help="inputs keyed by the model's input names (default: seeded random)")
     p.add_argument("--output", metavar="OUT.npz", help="save outputs keyed by output name")
@@ -37,10 +41,12 @@ def run(args: argparse.Namespace) -> int:
     from edgecc.interpreter import run as interpret
     from edgecc.transform import run_pipeline
 
+    if Path(args.model).is_dir():
+        return _run_artifact(args)
     if not args.interpreter:
-        raise UnsupportedError("compiled execution is not implemented yet (it comes with the "
-                               "x86 codegen); pass --interpreter to run the reference "
-                               "interpreter")
+        raise UnsupportedError(f"{args.model} is a model, not a compiled artifact: compile it "
+                               f"(edgecc compile {args.model} -o OUT) and run OUT, or pass "
+                               "--interpreter to run the reference interpreter")
     graph = load_graph(args.model, args.input_shape)
     run_pipeline(graph, pipeline_text(args, 2))
     inputs = load_inputs(args.inputs, graph, args.seed)
@@ -56,3 +62,43 @@ def run(args: argparse.Namespace) -> int:
         np.savez(args.output, **{k: np.asarray(v) for k, v in outputs.items()})
         print(f"wrote {args.output}")
     return 0
+
+
+def _run_artifact(args: argparse.Namespace) -> int:
+    from edgecc.compiler import load_reference
+    from edgecc.interpreter import run as interpret
+    from edgecc.runtime import load
+
+    if args.interpreter or args.input_shape or args.pipeline or args.opt_level is not None:
+        raise UnsupportedError("--interpreter, --input-shape, --pipeline and -O apply to models; "
+                               f"{args.model} is a compiled artifact (use --check to compare "
+                               "with the interpreter)")
+    model = load(args.model)
+    if args.inputs is None:
+        print(f"no --inputs given: using seeded random inputs (seed {args.seed})")
+    inputs = load_inputs(args.inputs, model.inputs, args.seed)
+    t0 = time.perf_counter()
+    outputs = model(inputs)
+    ms = (time.perf_counter() - t0) * 1e3
+    print(f"ran {args.model} ({len(model.metadata['kernels'])} kernels, "
+          f"{model.metadata['target']['name']}) in {ms:.1f} ms (first call)")
+    for name, value in outputs.items():
+        print(f"  {name}: {describe_array(np.asarray(value))}")
+    if args.check:
+        ref = interpret(load_reference(args.model), inputs)
+        worst = 0.0
+        for name, value in outputs.items():
+            r = np.asarray(ref[name], dtype=np.float64)
+            diff = np.abs(np.asarray(value, dtype=np.float64) - r).max() if r.size else 0.0
+            rel = float(diff / max(np.abs(r).max(), 1e-30)) if r.size else 0.0
+            worst = max(worst, rel)
+            print(f"  check {name}: max|diff|/max|ref| = {rel:.2e}")
+        if worst > 1e-4:
+            raise UnsupportedError(f"compiled outputs differ from the interpreter by {worst:.2e} "
+                                   "(> 1e-4)")
+        print("  OK: matches the reference interpreter")
+    if args.output:
+        np.savez(args.output, **{k: np.asarray(v) for k, v in outputs.items()})
+        print(f"wrote {args.output}")
+    return 0
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -69,10 +70,11 @@ def load_graph(path: str, input_shapes: list[tuple[str, tuple[int, ...]]]) -> Gr
     return from_onnx(p, dict(input_shapes))
 
 
-def load_inputs(path: str | None, graph: Graph, seed: int = 0) -> dict[str, np.ndarray]:
+def load_inputs(path: str | None, spec: Graph | Mapping[str, tuple[tuple[int, ...], str]],
+                seed: int = 0) -> dict[str, np.ndarray]:
     """Inputs from an .npz keyed by input name, or seeded random ones when no file is given."""
     if path is None:
-        return random_inputs(graph, seed)
+        return random_inputs(spec, seed)
     p = Path(path)
     if not p.is_file():
         raise InputError(f"inputs file not found: {p}")
@@ -83,18 +85,21 @@ def load_inputs(path: str | None, graph: Graph, seed: int = 0) -> dict[str, np.n
         raise InputError(f"cannot read {p} as an .npz file: {exc}") from exc
 
 
-def random_inputs(graph: Graph, seed: int = 0) -> dict[str, np.ndarray]:
-    """Seeded inputs: N(0,1) floats, integers in [0, 10), booleans at random."""
+def random_inputs(spec: Graph | Mapping[str, tuple[tuple[int, ...], str]],
+                  seed: int = 0) -> dict[str, np.ndarray]:
+    """Seeded inputs for a graph's inputs or a {name: (shape, dtype)} spec: N(0,1) floats,
+    integers in [0, 10), booleans at random."""
+    if isinstance(spec, Graph):
+        spec = {n.name: (n.shape, n.dtype) for n in spec.inputs}
     rng = np.random.default_rng(seed)
     out = {}
-    for node in graph.inputs:
-        t = node.ttype
-        if t.dtype.startswith("float"):
-            out[node.name] = rng.standard_normal(t.shape).astype(t.dtype)
-        elif t.dtype == "bool":
-            out[node.name] = rng.integers(0, 2, t.shape).astype(bool)
+    for name, (shape, dtype) in spec.items():
+        if dtype.startswith("float"):
+            out[name] = rng.standard_normal(shape).astype(dtype)
+        elif dtype == "bool":
+            out[name] = rng.integers(0, 2, shape).astype(bool)
         else:
-            out[node.name] = rng.integers(0, 10, t.shape).astype(t.dtype)
+            out[name] = rng.integers(0, 10, shape).astype(dtype)
     return out
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from edgecc import __version__, config
 from edgecc.errors import EdgeccError
 
-COMMANDS = ("run", "dump", "info", "demo", "knobs")
+COMMANDS = ("compile", "run", "bench", "dump", "info", "demo", "knobs")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="edgecc",
         description="edgecc: a graph-level deep-learning compiler for edge devices, built on "
-                    "Apache TVM. Today: ONNX import, graph passes, the reference interpreter.",
+                    "Apache TVM.",
         epilog="Set EDGECC_DEBUG=1 to see Python tracebacks; `edgecc knobs` lists every "
                "environment knob.")
     parser.add_argument("--version", action="version", version=f"edgecc {__version__}")

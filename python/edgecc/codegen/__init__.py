@@ -1,0 +1,1 @@
+"""Code generation: kernels (fused groups) lowered to TVM TensorIR and built into a module."""

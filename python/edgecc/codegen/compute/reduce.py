@@ -1,0 +1,1 @@
+"""TE compute rules: reduce ops."""

@@ -1,0 +1,3 @@
+"""Generic schedule templates, used when no target-specific template matches."""
+
+from edgecc.schedules.generic import default  # noqa: F401 - registers

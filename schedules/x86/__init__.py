@@ -1,0 +1,1 @@
+"""x86 schedule templates (registered on import)."""
