@@ -81,7 +81,7 @@ def test_max_depth(depth):
 def test_random_graphs_partition_convexly():
     rng = np.random.default_rng(0)
     ops = ["exp", "neg", "abs", "add", "mul", "reduce.sum"]
-    for trial in range(30):
+    for _trial in range(30):
         lines, names = [], ["x"]
         for i in range(12):
             op = ops[rng.integers(len(ops))]
