@@ -25,7 +25,7 @@ from edgecc.ir.types import type_str
 ARTIFACT_VERSION = 1
 LIBRARY = "model.so"
 METADATA = "edgecc.json"
-CODEGEN_PASSES = "split-to-slices,fuse-ops"
+CODEGEN_PASSES = "split-to-slices,fuse-ops,plan-memory"
 
 Progress = Callable[[str], None]
 
