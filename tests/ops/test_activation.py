@@ -4,72 +4,24 @@ and ONNX's node cases."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import numpy as np
-import onnx
-import onnxruntime as ort
 import pytest
-from onnx import helper, numpy_helper
 
 from edgecc.errors import TypeInferenceError
-from edgecc.frontend.onnx.importer import from_onnx
-from edgecc.interpreter import run
 from edgecc.ir.graph import Graph
 from edgecc.ir.types import TensorType
 from edgecc.ops import OpPattern, get_op
-from edgecc.testing import conformance
+from edgecc.testing.single_op import (
+    RandomArrays,
+    check_against_ort,
+    check_node_case,
+    make_model,
+    node_cases,
+    run_edgecc,
+)
 
-RNG = np.random.default_rng(1)
-
-
-# ---------------------------------------------------------------------- helpers
-def make_model(op: str, inputs: dict[str, np.ndarray | None], attrs: dict[str, Any] | None = None,
-               *, opset: int = 17, consts: tuple[str, ...] = ()) -> onnx.ModelProto:
-    """A one-node model; `consts` inputs become initializers, None inputs are omitted ('')."""
-    graph_inputs, inits, names = [], [], []
-    for name, value in inputs.items():
-        if value is None:
-            names.append("")
-        elif name in consts:
-            names.append(name)
-            inits.append(numpy_helper.from_array(value, name))
-        else:
-            names.append(name)
-            elem = helper.np_dtype_to_tensor_dtype(value.dtype)
-            graph_inputs.append(helper.make_tensor_value_info(name, elem, value.shape))
-    node = helper.make_node(op, names, ["y"], **(attrs or {}))
-    graph = helper.make_graph([node], "g", graph_inputs, [helper.make_empty_tensor_value_info("y")],
-                              inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
-
-
-def edgecc_run(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> np.ndarray:
-    graph = from_onnx(model)
-    live = {n.name for n in graph.inputs}
-    return run(graph, {k: v for k, v in feeds.items() if k in live})["y"]
-
-
-def check_ort(model: onnx.ModelProto, feeds: dict[str, np.ndarray], rtol: float = 1e-5,
-              atol: float = 1e-6) -> np.ndarray:
-    """Run `model` on edgecc and onnxruntime; same dtype, shape and values."""
-    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    init = {t.name for t in model.graph.initializer}
-    (expected,) = sess.run(None, {k: v for k, v in feeds.items() if k not in init})
-    got = edgecc_run(model, feeds)
-    assert got.dtype == expected.dtype
-    assert got.shape == expected.shape
-    if expected.dtype.kind == "f":
-        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
-    else:
-        np.testing.assert_array_equal(got, expected)
-    return got
-
-
-def rand(*shape: int, dtype: str = "float32", low: float = -4, high: float = 4) -> np.ndarray:
-    if np.dtype(dtype).kind in "iu":
-        return RNG.integers(low, high, size=shape, endpoint=True).astype(dtype)
-    return RNG.uniform(low, high, size=shape).astype(dtype)
+rand = RandomArrays(1, uniform=(-4, 4))
 
 
 # ---------------------------------------------------------------------- elementwise activations
@@ -87,39 +39,39 @@ ACTIVATIONS = [
 @pytest.mark.parametrize("shape", [(2, 3, 4, 5), (7,), ()], ids=str)
 def test_activation(op: str, attrs: dict, opset: int, shape: tuple) -> None:
     x = rand(*shape, low=-8, high=8)
-    check_ort(make_model(op, {"x": x}, attrs, opset=opset), {"x": x})
+    check_against_ort(make_model(op, {"x": x}, attrs, opset=opset), {"x": x})
 
 
 @pytest.mark.parametrize(("op", "opset"), [("Softplus", 1), ("Mish", 18), ("Elu", 6),
                                            ("Selu", 6), ("Celu", 12), ("Gelu", 20)])
 def test_activation_extremes(op: str, opset: int) -> None:
     x = np.array([-1000, -90, -20, -1e-4, 0, 1e-4, 20, 90, 1000], dtype=np.float32)
-    check_ort(make_model(op, {"x": x}, opset=opset), {"x": x})
+    check_against_ort(make_model(op, {"x": x}, opset=opset), {"x": x})
 
 
 def test_activation_float64() -> None:
     x = rand(3, 4, dtype="float64")  # onnxruntime has float64 kernels for few activations
-    check_ort(make_model("Relu", {"x": x}, opset=14), {"x": x})
+    check_against_ort(make_model("Relu", {"x": x}, opset=14), {"x": x})
     for op in ("LeakyRelu", "Softplus", "Gelu", "HardSwish", "Mish"):
-        got = edgecc_run(make_model(op, {"x": x}, opset=20), {"x": x})
+        (got,) = run_edgecc(make_model(op, {"x": x}, opset=20), {"x": x})
         assert got.dtype == np.float64 and got.shape == x.shape
 
 
 @pytest.mark.parametrize("dtype", ["int8", "int32"])
 def test_relu_int(dtype: str) -> None:
     x = rand(3, 4, dtype=dtype, low=-100, high=100)
-    check_ort(make_model("Relu", {"x": x}, opset=14), {"x": x})
+    check_against_ort(make_model("Relu", {"x": x}, opset=14), {"x": x})
 
 
 def test_activation_float16() -> None:
     x = rand(2, 8, dtype="float16")
     for op, opset in (("Relu", 14), ("LeakyRelu", 16), ("Gelu", 20)):
-        check_ort(make_model(op, {"x": x}, opset=opset), {"x": x}, rtol=2e-3, atol=2e-3)
+        check_against_ort(make_model(op, {"x": x}, opset=opset), {"x": x}, rtol=2e-3, atol=2e-3)
 
 
 def test_opset1_consumed_inputs_is_accepted() -> None:
     x = rand(2, 3)
-    got = edgecc_run(make_model("Relu", {"x": x}, {"consumed_inputs": [0]}, opset=1), {"x": x})
+    (got,) = run_edgecc(make_model("Relu", {"x": x}, {"consumed_inputs": [0]}, opset=1), {"x": x})
     np.testing.assert_array_equal(got, np.maximum(x, 0))
 
 
@@ -130,14 +82,14 @@ def test_opset1_consumed_inputs_is_accepted() -> None:
 @pytest.mark.parametrize("const", [True, False])
 def test_prelu(slope_shape: tuple, opset: int, const: bool) -> None:
     x, slope = rand(2, 3, 4, 5), rand(*slope_shape, low=0, high=1)
-    check_ort(make_model("PRelu", {"x": x, "s": slope}, opset=opset,
-                         consts=("s",) if const else ()), {"x": x, "s": slope})
+    check_against_ort(make_model("PRelu", {"x": x, "s": slope}, opset=opset,
+                                 consts=("s",) if const else ()), {"x": x, "s": slope})
 
 
 def test_prelu_int() -> None:
     x, slope = rand(2, 3, dtype="int32", low=-50, high=50), rand(3, dtype="int32", low=0,
                                                                  high=4)
-    check_ort(make_model("PRelu", {"x": x, "s": slope}, opset=16), {"x": x, "s": slope})
+    check_against_ort(make_model("PRelu", {"x": x, "s": slope}, opset=16), {"x": x, "s": slope})
 
 
 @pytest.mark.parametrize("const", [True, False])
@@ -145,7 +97,7 @@ def test_prelu_opset6_slope_per_channel(const: bool) -> None:
     # before opset 7 a 1-D slope is per channel (axis 1), whatever the rank
     x, slope = rand(2, 3, 4, 5), rand(3, low=0, high=1)
     model = make_model("PRelu", {"x": x, "s": slope}, opset=6, consts=("s",) if const else ())
-    got = edgecc_run(model, {"x": x, "s": slope})
+    (got,) = run_edgecc(model, {"x": x, "s": slope})
     np.testing.assert_allclose(got, np.where(x >= 0, x, x * slope.reshape(3, 1, 1)), rtol=1e-6)
 
 
@@ -162,34 +114,34 @@ def test_prelu_slope_must_broadcast_to_x() -> None:
 @pytest.mark.parametrize("opset", [13, 11, 1])
 def test_softmax(op: str, axis: int, opset: int) -> None:
     x = rand(2, 3, 4, low=-10, high=10)
-    check_ort(make_model(op, {"x": x}, {"axis": axis}, opset=opset), {"x": x})
+    check_against_ort(make_model(op, {"x": x}, {"axis": axis}, opset=opset), {"x": x})
 
 
 @pytest.mark.parametrize("op", ["Softmax", "LogSoftmax"])
 @pytest.mark.parametrize("opset", [13, 11])
 def test_softmax_default_axis(op: str, opset: int) -> None:
     x = rand(2, 3, 4)
-    check_ort(make_model(op, {"x": x}, opset=opset), {"x": x})
+    check_against_ort(make_model(op, {"x": x}, opset=opset), {"x": x})
 
 
 def test_softmax_opset11_uses_2d_semantics() -> None:
     # opset < 13 normalizes over all dims from axis on, not just axis
     x = rand(2, 3, 4)
-    got = edgecc_run(make_model("Softmax", {"x": x}, {"axis": 1}, opset=11), {"x": x})
+    (got,) = run_edgecc(make_model("Softmax", {"x": x}, {"axis": 1}, opset=11), {"x": x})
     np.testing.assert_allclose(got.sum(axis=(1, 2)), np.ones(2), rtol=1e-5)
 
 
 @pytest.mark.parametrize("op", ["Softmax", "LogSoftmax"])
 def test_softmax_large_and_inf(op: str) -> None:
     x = np.array([[1000, 1001, 1002, -np.inf], [-1e30, 0, 1e30, 5]], dtype=np.float32)
-    check_ort(make_model(op, {"x": x}, opset=13), {"x": x})
+    check_against_ort(make_model(op, {"x": x}, opset=13), {"x": x})
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float64"])
 def test_softmax_dtypes(dtype: str) -> None:
     x = rand(3, 7, dtype=dtype)
     tol = 2e-3 if dtype == "float16" else 1e-6
-    check_ort(make_model("Softmax", {"x": x}, opset=13), {"x": x}, rtol=tol, atol=tol)
+    check_against_ort(make_model("Softmax", {"x": x}, opset=13), {"x": x}, rtol=tol, atol=tol)
 
 
 def test_softmax_type_rule() -> None:
@@ -231,14 +183,9 @@ ALL_FAMILY_OPS = ONNX_OPS | {
     "ReduceLogSumExp", "ArgMax", "ArgMin", "QuantizeLinear", "DequantizeLinear"}
 
 
-def _node_cases() -> list[str]:
-    return sorted(c.name for c in conformance.load_node_cases()
-                  if CASE_NAMES.match(c.name) and conformance.case_op_types(c) & ONNX_OPS
-                  and conformance.case_op_types(c) <= ALL_FAMILY_OPS)
+CASES = node_cases(ONNX_OPS, names=CASE_NAMES, allowed=ALL_FAMILY_OPS)
 
 
-@pytest.mark.parametrize("name", _node_cases())
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_onnx_node_case(name: str) -> None:
-    case = next(c for c in conformance.load_node_cases() if c.name == name)
-    passed, error, _ = conformance.run_case(case)
-    assert passed, error
+    check_node_case(CASES[name])

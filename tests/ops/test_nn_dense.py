@@ -2,84 +2,28 @@
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
-
 import numpy as np
-import onnx
-import onnxruntime as ort
 import pytest
-from onnx import helper, numpy_helper
 
 from edgecc.errors import TypeInferenceError
 from edgecc.frontend.onnx.importer import from_onnx
 from edgecc.interpreter import run
 from edgecc.ir.types import TensorType
 from edgecc.ops import get_op, infer_type
+from edgecc.testing.single_op import (
+    InterpreterBackend,
+    RandomArrays,
+    check_against_ort,
+    check_node_case,
+    ir_ops,
+    make_model,
+    node_cases,
+)
 
 RNG = np.random.default_rng(3)
+rand = RandomArrays(RNG)
 # Sums of up to 64 float32 products of N(0, 1) values, in another order than onnxruntime's.
 ATOL = 1e-5
-
-
-# ---------------------------------------------------------------------- helpers
-def make_model(op: str, inputs: dict[str, np.ndarray | None],
-               attrs: dict[str, Any] | None = None, *, opset: int = 17,
-               consts: tuple[str, ...] = (), outputs: int = 1) -> onnx.ModelProto:
-    """A one-node model; `consts` inputs become initializers, None inputs are omitted ('')."""
-    graph_inputs, inits, names = [], [], []
-    for name, value in inputs.items():
-        if value is None:
-            names.append("")
-            continue
-        names.append(name)
-        if name in consts:
-            inits.append(numpy_helper.from_array(value, name))
-        else:
-            elem = helper.np_dtype_to_tensor_dtype(value.dtype)
-            graph_inputs.append(helper.make_tensor_value_info(name, elem, value.shape))
-    outs = [f"y{i}" for i in range(outputs)]
-    node = helper.make_node(op, names, outs, **(attrs or {}))
-    graph = helper.make_graph([node], "g", graph_inputs,
-                              [helper.make_empty_tensor_value_info(o) for o in outs], inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
-
-
-def check_against_ort(model: onnx.ModelProto, feeds: dict[str, np.ndarray],
-                      rtol: float = 1e-5, atol: float = 1e-6) -> None:
-    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    expected = sess.run(None, feeds)
-    got = run(from_onnx(model), feeds)
-    for out, exp in zip(model.graph.output, expected):
-        assert got[out.name].dtype == exp.dtype
-        assert got[out.name].shape == exp.shape
-        np.testing.assert_allclose(got[out.name], exp, rtol=rtol, atol=atol)
-
-
-def rand(*shape: int, dtype: str = "float32") -> np.ndarray:
-    return RNG.standard_normal(shape).astype(dtype)
-
-
-def node_cases(ops: set[str]) -> dict[str, Any]:
-    """ONNX's node conformance cases whose nodes all use `ops`."""
-    from onnx.backend.test.loader import load_model_tests
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cases = load_model_tests(kind="node")
-    return {c.name: c for c in cases if {n.op_type for n in c.model.graph.node} <= ops}
-
-
-def run_case(case: Any) -> None:
-    model = case.model
-    init = {t.name for t in model.graph.initializer}
-    names = [i.name for i in model.graph.input if i.name not in init]
-    for inputs, outputs in case.data_sets:
-        got = run(from_onnx(model), dict(zip(names, inputs)))
-        for out, exp in zip(model.graph.output, outputs):
-            assert got[out.name].shape == exp.shape
-            np.testing.assert_allclose(got[out.name], exp, rtol=case.rtol,
-                                       atol=max(case.atol, 1e-6))
 
 
 # ---------------------------------------------------------------------- Gemm
@@ -113,7 +57,7 @@ def _gemm_inputs(attrs: dict, c_shape: tuple | None) -> dict[str, np.ndarray | N
 def test_gemm(attrs: dict, c_shape: tuple | None, const_b: bool) -> None:
     ins = _gemm_inputs(attrs, c_shape)
     consts = ("b", "c") if const_b else ()
-    model = make_model("Gemm", ins, attrs, opset=13, consts=consts)
+    model = make_model("Gemm", ins, attrs, opset=13, consts=consts, drop_trailing_empty=False)
     feeds = {k: v for k, v in ins.items() if v is not None and k not in consts}
     check_against_ort(model, feeds, atol=ATOL)
 
@@ -142,20 +86,16 @@ def test_gemm_float64() -> None:
     check_against_ort(model, {"a": a, "c": c}, rtol=1e-12, atol=1e-12)
 
 
-def _ops(model: onnx.ModelProto) -> list[str]:
-    return [n.op for n in from_onnx(model).ops()]
-
-
 def test_gemm_lowering() -> None:
     ins = _gemm_inputs({"transB": 1}, (N,))
     # transB=1, C [N], alpha = beta = 1: one dense with its bias.
-    assert _ops(make_model("Gemm", ins, {"transB": 1}, consts=("b", "c"))) == ["nn.dense"]
+    assert ir_ops(make_model("Gemm", ins, {"transB": 1}, consts=("b", "c"))) == ["nn.dense"]
     # a constant B with transB=0: its transpose folds at import into the dense weight.
     ins = _gemm_inputs({}, (N,))
-    assert _ops(make_model("Gemm", ins, {}, consts=("b", "c"))) == ["nn.dense"]
+    assert ir_ops(make_model("Gemm", ins, {}, consts=("b", "c"))) == ["nn.dense"]
     # a run-time B with transB=0 is a matmul; C is then added.
-    assert _ops(make_model("Gemm", ins, {})) == ["nn.matmul", "add"]
-    assert _ops(make_model("Gemm", ins, {"alpha": 2.0, "beta": 3.0}, consts=("b", "c"))) == [
+    assert ir_ops(make_model("Gemm", ins, {})) == ["nn.matmul", "add"]
+    assert ir_ops(make_model("Gemm", ins, {"alpha": 2.0, "beta": 3.0}, consts=("b", "c"))) == [
         "nn.dense", "mul", "add"]
 
 
@@ -237,4 +177,4 @@ def test_node_cases_found() -> None:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_onnx_node_case(name: str) -> None:
-    run_case(CASES[name])
+    check_node_case(CASES[name], backend=InterpreterBackend)

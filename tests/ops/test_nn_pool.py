@@ -2,84 +2,24 @@
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
-
 import numpy as np
-import onnx
-import onnxruntime as ort
 import pytest
-from onnx import helper, numpy_helper
 
 from edgecc.errors import EdgeccError, TypeInferenceError, UnsupportedError
 from edgecc.frontend.onnx.importer import from_onnx
-from edgecc.interpreter import run
 from edgecc.ir.types import TensorType
 from edgecc.ops import get_op, infer_type, normalize_attrs
+from edgecc.testing.single_op import (
+    InterpreterBackend,
+    RandomArrays,
+    check_against_ort,
+    check_node_case,
+    make_model,
+    node_cases,
+)
 
 RNG = np.random.default_rng(1)
-
-
-# ---------------------------------------------------------------------- helpers
-def make_model(op: str, inputs: dict[str, np.ndarray | None],
-               attrs: dict[str, Any] | None = None, *, opset: int = 17,
-               consts: tuple[str, ...] = (), outputs: int = 1) -> onnx.ModelProto:
-    """A one-node model; `consts` inputs become initializers, None inputs are omitted ('')."""
-    graph_inputs, inits, names = [], [], []
-    for name, value in inputs.items():
-        if value is None:
-            names.append("")
-            continue
-        names.append(name)
-        if name in consts:
-            inits.append(numpy_helper.from_array(value, name))
-        else:
-            elem = helper.np_dtype_to_tensor_dtype(value.dtype)
-            graph_inputs.append(helper.make_tensor_value_info(name, elem, value.shape))
-    while names and names[-1] == "":
-        names.pop()
-    outs = [f"y{i}" for i in range(outputs)]
-    node = helper.make_node(op, names, outs, **(attrs or {}))
-    graph = helper.make_graph([node], "g", graph_inputs,
-                              [helper.make_empty_tensor_value_info(o) for o in outs], inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
-
-
-def check_against_ort(model: onnx.ModelProto, feeds: dict[str, np.ndarray],
-                      rtol: float = 1e-5, atol: float = 1e-6) -> None:
-    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    expected = sess.run(None, feeds)
-    got = run(from_onnx(model), feeds)
-    for out, exp in zip(model.graph.output, expected):
-        assert got[out.name].dtype == exp.dtype
-        assert got[out.name].shape == exp.shape
-        np.testing.assert_allclose(got[out.name], exp, rtol=rtol, atol=atol)
-
-
-def rand(*shape: int, dtype: str = "float32") -> np.ndarray:
-    return RNG.standard_normal(shape).astype(dtype)
-
-
-def node_cases(ops: set[str]) -> dict[str, Any]:
-    """ONNX's node conformance cases whose nodes all use `ops`."""
-    from onnx.backend.test.loader import load_model_tests
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cases = load_model_tests(kind="node")
-    return {c.name: c for c in cases if {n.op_type for n in c.model.graph.node} <= ops}
-
-
-def run_case(case: Any) -> None:
-    model = case.model
-    init = {t.name for t in model.graph.initializer}
-    names = [i.name for i in model.graph.input if i.name not in init]
-    for inputs, outputs in case.data_sets:
-        got = run(from_onnx(model), dict(zip(names, inputs)))
-        for out, exp in zip(model.graph.output, outputs):
-            assert got[out.name].shape == exp.shape
-            np.testing.assert_allclose(got[out.name], exp, rtol=case.rtol,
-                                       atol=max(case.atol, 1e-6))
+rand = RandomArrays(RNG)
 
 
 # ---------------------------------------------------------------------- MaxPool / AveragePool
@@ -257,8 +197,5 @@ def test_node_cases_found() -> None:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_onnx_node_case(name: str) -> None:
-    if name in UNSUPPORTED:
-        with pytest.raises(UnsupportedError):
-            run_case(CASES[name])
-        return
-    run_case(CASES[name])
+    check_node_case(CASES[name], backend=InterpreterBackend,
+                    fails_with="^UnsupportedError: " if name in UNSUPPORTED else None)

@@ -3,68 +3,22 @@ opsets) against onnxruntime, rounding and saturation, type rules, and ONNX's nod
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any
 
 import numpy as np
-import onnx
-import onnxruntime as ort
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto
 
 from edgecc.errors import TypeInferenceError, UnsupportedError
 from edgecc.frontend.onnx.importer import from_onnx
-from edgecc.interpreter import run
 from edgecc.ir.graph import Graph
 from edgecc.ir.types import TensorType
-from edgecc.testing import conformance
+from edgecc.testing import single_op
+from edgecc.testing.single_op import check_against_ort, check_node_case, node_cases, run_edgecc
 
 RNG = np.random.default_rng(3)
-
-
-# ---------------------------------------------------------------------- helpers
-def make_model(op: str, inputs: dict[str, np.ndarray | None], attrs: dict[str, Any] | None = None,
-               *, opset: int = 17, consts: tuple[str, ...] = ()) -> onnx.ModelProto:
-    """A one-node model; `consts` inputs become initializers, None inputs are omitted ('')."""
-    graph_inputs, inits, names = [], [], []
-    for name, value in inputs.items():
-        if value is None:
-            names.append("")
-        elif name in consts:
-            names.append(name)
-            inits.append(numpy_helper.from_array(value, name))
-        else:
-            names.append(name)
-            elem = helper.np_dtype_to_tensor_dtype(value.dtype)
-            graph_inputs.append(helper.make_tensor_value_info(name, elem, value.shape))
-    while names and names[-1] == "":
-        names.pop()
-    node = helper.make_node(op, names, ["y"], **(attrs or {}))
-    graph = helper.make_graph([node], "g", graph_inputs, [helper.make_empty_tensor_value_info("y")],
-                              inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=9)
-
-
-def edgecc_run(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> np.ndarray:
-    graph = from_onnx(model)
-    live = {n.name for n in graph.inputs}
-    return run(graph, {k: v for k, v in feeds.items() if k in live})["y"]
-
-
-def check_ort(model: onnx.ModelProto, feeds: dict[str, np.ndarray], rtol: float = 1e-5,
-              atol: float = 1e-6) -> np.ndarray:
-    """Run `model` on edgecc and onnxruntime; same dtype, shape and values."""
-    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    init = {t.name for t in model.graph.initializer}
-    (expected,) = sess.run(None, {k: v for k, v in feeds.items() if k not in init})
-    got = edgecc_run(model, feeds)
-    assert got.dtype == expected.dtype
-    assert got.shape == expected.shape
-    if expected.dtype.kind == "f":
-        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
-    else:
-        np.testing.assert_array_equal(got, expected)
-    return got
+make_model = functools.partial(single_op.make_model, ir_version=9)
 
 
 def q_range(dtype: str) -> tuple[int, int]:
@@ -85,15 +39,16 @@ def test_quantize_per_tensor(dtype: str, opset: int, with_zp: bool, const_params
     consts = ("s", "z") if const_params else ()
     model = make_model("QuantizeLinear", {"x": x, "s": scale, "z": zp}, opset=opset,
                        consts=consts)
-    check_ort(model, {"x": x, "s": scale, **({"z": zp} if with_zp else {})})
+    check_against_ort(model, {"x": x, "s": scale, **({"z": zp} if with_zp else {})})
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "uint16"])
 def test_quantize_saturates(dtype: str) -> None:
     x = np.array([-1e6, -300, -0.5, 0.5, 1.5, 2.5, 300, 1e6, 70000], dtype=np.float32)
     scale, zp = np.array(1.0, np.float32), np.array(1, dtype)
-    got = check_ort(make_model("QuantizeLinear", {"x": x, "s": scale, "z": zp}, opset=21,
-                               consts=("s", "z")), {"x": x})
+    model = make_model("QuantizeLinear", {"x": x, "s": scale, "z": zp}, opset=21,
+                       consts=("s", "z"))
+    (got,) = check_against_ort(model, {"x": x})
     lo, hi = q_range(dtype)
     assert got.min() == lo and got.max() == hi
 
@@ -108,7 +63,7 @@ def test_quantize_per_axis(axis: int, dtype: str, opset: int) -> None:
     zp = RNG.integers(*(0, 20) if dtype == "uint8" else (-10, 10), size=n).astype(dtype)
     model = make_model("QuantizeLinear", {"x": x, "s": scale, "z": zp}, {"axis": axis},
                        opset=opset, consts=("s", "z"))
-    check_ort(model, {"x": x})
+    check_against_ort(model, {"x": x})
 
 
 @pytest.mark.parametrize("out", [TensorProto.INT8, TensorProto.UINT16, TensorProto.INT16])
@@ -117,21 +72,21 @@ def test_quantize_output_dtype_attr(out: int) -> None:
     scale = np.array(0.01, np.float32)
     model = make_model("QuantizeLinear", {"x": x, "s": scale}, {"output_dtype": out}, opset=21,
                        consts=("s",))
-    check_ort(model, {"x": x})
+    check_against_ort(model, {"x": x})
 
 
 def test_quantize_float16_input() -> None:
     x = RNG.uniform(-3, 3, size=(3, 4)).astype(np.float16)
     scale, zp = np.array(0.05, np.float16), np.array(10, np.uint8)
-    check_ort(make_model("QuantizeLinear", {"x": x, "s": scale, "z": zp}, opset=19,
-                         consts=("s", "z")), {"x": x})
+    check_against_ort(make_model("QuantizeLinear", {"x": x, "s": scale, "z": zp}, opset=19,
+                                 consts=("s", "z")), {"x": x})
 
 
 def test_quantize_int32_input() -> None:
     x = RNG.integers(-1000, 1000, size=(3, 4)).astype(np.int32)
     scale, zp = np.array(8.0, np.float32), np.array(0, np.int8)
-    got = edgecc_run(make_model("QuantizeLinear", {"x": x, "s": scale, "z": zp}, opset=21,
-                                consts=("s", "z")), {"x": x})
+    (got,) = run_edgecc(make_model("QuantizeLinear", {"x": x, "s": scale, "z": zp}, opset=21,
+                                   consts=("s", "z")), {"x": x})
     np.testing.assert_array_equal(got, np.clip(np.rint(x / 8.0), -128, 127).astype(np.int8))
 
 
@@ -165,7 +120,7 @@ def test_dequantize_per_tensor(dtype: str, opset: int, with_zp: bool) -> None:
         zp = np.array(0 if dtype == "int32" else (lo + hi) // 3, dtype)  # int32: zp must be 0
     model = make_model("DequantizeLinear", {"x": x, "s": scale, "z": zp}, opset=opset,
                        consts=("s", "z"))
-    check_ort(model, {"x": x})
+    check_against_ort(model, {"x": x})
 
 
 @pytest.mark.parametrize("axis", [0, 1, 2, -1])
@@ -179,7 +134,7 @@ def test_dequantize_per_axis(axis: int, dtype: str, const_params: bool) -> None:
     zp = RNG.integers(lo // 4, hi // 4, size=n).astype(dtype)
     model = make_model("DequantizeLinear", {"x": x, "s": scale, "z": zp}, {"axis": axis},
                        opset=13, consts=("s", "z") if const_params else ())
-    check_ort(model, {"x": x, "s": scale, "z": zp})
+    check_against_ort(model, {"x": x, "s": scale, "z": zp})
 
 
 @pytest.mark.parametrize("dtype", ["int16", "uint16"])
@@ -187,15 +142,16 @@ def test_dequantize_16bit(dtype: str) -> None:
     lo, hi = q_range(dtype)
     x = RNG.integers(lo, hi, size=(3, 5), endpoint=True).astype(dtype)
     scale, zp = np.array(0.001, np.float32), np.array(hi // 2, dtype)
-    check_ort(make_model("DequantizeLinear", {"x": x, "s": scale, "z": zp}, opset=21,
-                         consts=("s", "z")), {"x": x})
+    check_against_ort(make_model("DequantizeLinear", {"x": x, "s": scale, "z": zp}, opset=21,
+                                 consts=("s", "z")), {"x": x})
 
 
 def test_dequantize_float16_scale() -> None:
     x = RNG.integers(0, 255, size=(3, 5)).astype(np.uint8)
     scale, zp = np.array(0.02, np.float16), np.array(128, np.uint8)
-    got = check_ort(make_model("DequantizeLinear", {"x": x, "s": scale, "z": zp}, opset=19,
-                               consts=("s", "z")), {"x": x}, rtol=1e-3, atol=1e-3)
+    model = make_model("DequantizeLinear", {"x": x, "s": scale, "z": zp}, opset=19,
+                       consts=("s", "z"))
+    (got,) = check_against_ort(model, {"x": x}, rtol=1e-3, atol=1e-3)
     assert got.dtype == np.float16
 
 
@@ -204,7 +160,7 @@ def test_dequantize_output_dtype_attr() -> None:
     scale = np.array(0.02, np.float32)
     model = make_model("DequantizeLinear", {"x": x, "s": scale},
                        {"output_dtype": TensorProto.FLOAT16}, opset=23, consts=("s",))
-    got = edgecc_run(model, {"x": x})
+    (got,) = run_edgecc(model, {"x": x})
     assert got.dtype == np.float16
     np.testing.assert_allclose(got, (x * np.float16(0.02)).astype(np.float16), rtol=1e-3)
 
@@ -212,10 +168,10 @@ def test_dequantize_output_dtype_attr() -> None:
 def test_quantize_dequantize_roundtrip() -> None:
     x = RNG.uniform(-1, 1, size=(4, 8)).astype(np.float32)
     scale, zp = np.array(1 / 127, np.float32), np.array(0, np.int8)
-    q = edgecc_run(make_model("QuantizeLinear", {"x": x, "s": scale, "z": zp}, opset=13,
-                              consts=("s", "z")), {"x": x})
-    back = edgecc_run(make_model("DequantizeLinear", {"x": q, "s": scale, "z": zp}, opset=13,
-                                 consts=("s", "z")), {"x": q})
+    (q,) = run_edgecc(make_model("QuantizeLinear", {"x": x, "s": scale, "z": zp}, opset=13,
+                                 consts=("s", "z")), {"x": x})
+    (back,) = run_edgecc(make_model("DequantizeLinear", {"x": q, "s": scale, "z": zp},
+                                    opset=13, consts=("s", "z")), {"x": q})
     np.testing.assert_allclose(back, x, atol=0.5 / 127 + 1e-7)
 
 
@@ -251,16 +207,9 @@ CASE_NAMES = re.compile(r"^test_(quantizelinear|dequantizelinear)(_|$)")
 UNSUPPORTED = re.compile(r"(?i)float8|e4m3|e5m2|e8m0|float4e2m1|(^|_)u?int[24](_|$)|blocked")
 
 
-def _node_cases() -> list[str]:
-    return sorted(c.name for c in conformance.load_node_cases()
-                  if CASE_NAMES.match(c.name) and conformance.case_op_types(c) <= ONNX_OPS)
+CASES = node_cases(ONNX_OPS, names=CASE_NAMES)
 
 
-@pytest.mark.parametrize("name", _node_cases())
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_onnx_node_case(name: str) -> None:
-    case = next(c for c in conformance.load_node_cases() if c.name == name)
-    passed, error, _ = conformance.run_case(case)
-    if UNSUPPORTED.search(name):
-        assert not passed and error is not None and "not supported" in error, error
-    else:
-        assert passed, error
+    check_node_case(CASES[name], fails_with="not supported" if UNSUPPORTED.search(name) else None)

@@ -8,70 +8,23 @@ from typing import Any
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
-from onnx import helper, numpy_helper
 
 from edgecc.errors import TypeInferenceError, UnsupportedError
 from edgecc.frontend.onnx.importer import from_onnx
-from edgecc.interpreter import run
 from edgecc.ir.graph import Graph
 from edgecc.ir.types import TensorType
 from edgecc.ops import OpPattern, get_op
-from edgecc.testing import conformance
+from edgecc.testing.single_op import (
+    RandomArrays,
+    check_against_ort,
+    check_node_case,
+    make_model,
+    node_cases,
+    run_edgecc,
+)
 
-RNG = np.random.default_rng(2)
-
-
-# ---------------------------------------------------------------------- helpers
-def make_model(op: str, inputs: dict[str, np.ndarray | None], attrs: dict[str, Any] | None = None,
-               *, opset: int = 17, consts: tuple[str, ...] = ()) -> onnx.ModelProto:
-    """A one-node model; `consts` inputs become initializers, None inputs are omitted ('')."""
-    graph_inputs, inits, names = [], [], []
-    for name, value in inputs.items():
-        if value is None:
-            names.append("")
-        elif name in consts:
-            names.append(name)
-            inits.append(numpy_helper.from_array(value, name))
-        else:
-            names.append(name)
-            elem = helper.np_dtype_to_tensor_dtype(value.dtype)
-            graph_inputs.append(helper.make_tensor_value_info(name, elem, value.shape))
-    while names and names[-1] == "":
-        names.pop()
-    node = helper.make_node(op, names, ["y"], **(attrs or {}))
-    graph = helper.make_graph([node], "g", graph_inputs, [helper.make_empty_tensor_value_info("y")],
-                              inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
-
-
-def edgecc_run(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> np.ndarray:
-    graph = from_onnx(model)
-    live = {n.name for n in graph.inputs}
-    return run(graph, {k: v for k, v in feeds.items() if k in live})["y"]
-
-
-def check_ort(model: onnx.ModelProto, feeds: dict[str, np.ndarray], rtol: float = 1e-5,
-              atol: float = 1e-6) -> np.ndarray:
-    """Run `model` on edgecc and onnxruntime; same dtype, shape and values."""
-    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    init = {t.name for t in model.graph.initializer}
-    (expected,) = sess.run(None, {k: v for k, v in feeds.items() if k not in init})
-    got = edgecc_run(model, feeds)
-    assert got.dtype == expected.dtype
-    assert got.shape == expected.shape
-    if expected.dtype.kind == "f":
-        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
-    else:
-        np.testing.assert_array_equal(got, expected)
-    return got
-
-
-def rand(*shape: int, dtype: str = "float32", low: float = -3, high: float = 3) -> np.ndarray:
-    if np.dtype(dtype).kind in "iu":
-        return RNG.integers(low, high, size=shape, endpoint=True).astype(dtype)
-    return RNG.uniform(low, high, size=shape).astype(dtype)
+rand = RandomArrays(2, uniform=(-3, 3))
 
 
 REDUCES = ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
@@ -102,7 +55,7 @@ def reduce_model(op: str, x: np.ndarray, axes: list[int] | None, keepdims: int |
 def test_reduce(op: str, keepdims: int | None, axes: list[int] | None, form: str) -> None:
     opset = INPUT_SINCE[op] if form == "input" else 11
     x = rand(2, 3, 4, low=0.5 if op == "ReduceProd" else -3, high=2 if op == "ReduceProd" else 3)
-    check_ort(reduce_model(op, x, axes, keepdims, opset), {"x": x})
+    check_against_ort(reduce_model(op, x, axes, keepdims, opset), {"x": x})
 
 
 @pytest.mark.parametrize("op", REDUCES)
@@ -110,10 +63,10 @@ def test_reduce(op: str, keepdims: int | None, axes: list[int] | None, form: str
 def test_reduce_opsets(op: str, opset: int) -> None:
     x = rand(3, 5, low=0.5, high=1.5)
     if opset == 1:  # onnxruntime no longer runs opset 1: compare with numpy
-        got = edgecc_run(reduce_model(op, x, [1], 0, opset), {"x": x})
+        (got,) = run_edgecc(reduce_model(op, x, [1], 0, opset), {"x": x})
         assert got.shape == (3,)
         return
-    check_ort(reduce_model(op, x, [1], 0, opset), {"x": x})
+    check_against_ort(reduce_model(op, x, [1], 0, opset), {"x": x})
 
 
 @pytest.mark.parametrize("op", ["ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",
@@ -121,7 +74,7 @@ def test_reduce_opsets(op: str, opset: int) -> None:
 @pytest.mark.parametrize("dtype", ["int32", "int64"])
 def test_reduce_int(op: str, dtype: str) -> None:
     x = rand(3, 4, 5, dtype=dtype, low=-4, high=4)
-    check_ort(reduce_model(op, x, [1], 1, 18), {"x": x})
+    check_against_ort(reduce_model(op, x, [1], 1, 18), {"x": x})
 
 
 @pytest.mark.parametrize("op", REDUCES)
@@ -129,13 +82,13 @@ def test_reduce_noop_with_empty_axes(op: str) -> None:
     x = rand(2, 3)
     for axes in (None, []):
         model = reduce_model(op, x, axes, 1, INPUT_SINCE[op], noop_with_empty_axes=1)
-        check_ort(model, {"x": x})
+        check_against_ort(model, {"x": x})
 
 
 @pytest.mark.parametrize("op", REDUCES)
 def test_reduce_empty_axes_input_reduces_all(op: str) -> None:
     x = rand(2, 3, low=0.5, high=1.5)
-    check_ort(reduce_model(op, x, [], 0, INPUT_SINCE[op]), {"x": x})
+    check_against_ort(reduce_model(op, x, [], 0, INPUT_SINCE[op]), {"x": x})
 
 
 def test_reduce_dynamic_axes_rejected() -> None:
@@ -146,7 +99,7 @@ def test_reduce_dynamic_axes_rejected() -> None:
 
 def test_reduce_log_sum_exp_large_values() -> None:
     x = np.array([[1000, 1000, -np.inf], [-np.inf, -np.inf, -np.inf]], dtype=np.float32)
-    got = edgecc_run(reduce_model("ReduceLogSumExp", x, [1], 0, 18), {"x": x})
+    (got,) = run_edgecc(reduce_model("ReduceLogSumExp", x, [1], 0, 18), {"x": x})
     np.testing.assert_allclose(got, [1000 + np.log(2), -np.inf], rtol=1e-6)
 
 
@@ -187,14 +140,14 @@ def test_arg(op: str, axis: int | None, keepdims: int | None, select_last_index:
     x = np.round(rand(3, 4, 5))  # ties, so that select_last_index matters
     attrs = {k: v for k, v in {"axis": axis, "keepdims": keepdims,
                                "select_last_index": select_last_index}.items() if v is not None}
-    got = check_ort(make_model(op, {"x": x}, attrs, opset=13), {"x": x})
+    (got,) = check_against_ort(make_model(op, {"x": x}, attrs, opset=13), {"x": x})
     assert got.dtype == np.int64
 
 
 @pytest.mark.parametrize("op", ["ArgMax", "ArgMin"])
 def test_arg_opset11_int(op: str) -> None:
     x = rand(4, 6, dtype="int32", low=-3, high=3)
-    check_ort(make_model(op, {"x": x}, {"axis": 1}, opset=11), {"x": x})
+    check_against_ort(make_model(op, {"x": x}, {"axis": 1}, opset=11), {"x": x})
 
 
 def test_arg_type_rule() -> None:
@@ -220,14 +173,9 @@ ALL_FAMILY_OPS = ONNX_OPS | {
     "Gelu", "Softmax", "LogSoftmax", "QuantizeLinear", "DequantizeLinear"}
 
 
-def _node_cases() -> list[str]:
-    return sorted(c.name for c in conformance.load_node_cases()
-                  if CASE_NAMES.match(c.name) and conformance.case_op_types(c) & ONNX_OPS
-                  and conformance.case_op_types(c) <= ALL_FAMILY_OPS)
+CASES = node_cases(ONNX_OPS, names=CASE_NAMES, allowed=ALL_FAMILY_OPS)
 
 
-@pytest.mark.parametrize("name", _node_cases())
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_onnx_node_case(name: str) -> None:
-    case = next(c for c in conformance.load_node_cases() if c.name == name)
-    passed, error, _ = conformance.run_case(case)
-    assert passed, error
+    check_node_case(CASES[name])

@@ -6,15 +6,15 @@ from typing import Any
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
-from onnx import helper, numpy_helper
+from onnx import helper
 
 from edgecc.errors import TypeInferenceError, UnsupportedError
 from edgecc.frontend.onnx import from_onnx
 from edgecc.interpreter import run
 from edgecc.ir.types import TensorType
 from edgecc.ops.registry import infer_type, normalize_attrs
+from edgecc.testing.single_op import RandomArrays, check_against_ort, model_from_node
 
 RNG = np.random.default_rng(1)
 COORD = ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
@@ -26,21 +26,11 @@ SIZES = [(8, 12), (3, 5), (2, 1), (1, 7), (4, 6), (9, 4)]  # input is 4 x 6
 def _model(inputs: list[str], consts: dict[str, np.ndarray], x: np.ndarray, opset: int,
            op: str = "Resize", **attrs: Any) -> onnx.ModelProto:
     node = helper.make_node(op, inputs, ["y"], **attrs)
-    graph = helper.make_graph(
-        [node], "g",
-        [helper.make_tensor_value_info("x", helper.np_dtype_to_tensor_dtype(x.dtype), x.shape)],
-        [helper.make_empty_tensor_value_info("y")],
-        initializer=[numpy_helper.from_array(v, k) for k, v in consts.items()])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
-                             ir_version=10)
+    return model_from_node(node, {"x": x}, consts, opset=opset, ir_version=10)
 
 
 def compare(model: onnx.ModelProto, x: np.ndarray, *, atol: float = 1e-5) -> np.ndarray:
-    got = run(from_onnx(model), {"x": x})["y"]
-    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    (want,) = sess.run(None, {"x": x})
-    assert got.shape == want.shape and got.dtype == want.dtype
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=atol)
+    (got,) = check_against_ort(model, {"x": x}, atol=atol)
     return got
 
 
@@ -56,10 +46,7 @@ def by_scales(x: np.ndarray, scales: list[float], opset: int = 13, **attrs: Any
     return _model(["x", "", "scales"], {"scales": s}, x, opset, **attrs)
 
 
-def image(*shape: int, dtype: Any = np.float32) -> np.ndarray:
-    if np.issubdtype(dtype, np.integer):
-        return RNG.integers(0, 100, size=shape).astype(dtype)
-    return RNG.standard_normal(shape).astype(dtype)
+image = RandomArrays(RNG, ints=(0, 99))
 
 
 # ---------------------------------------------------------------------- modes vs onnxruntime

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
-from onnx import helper, numpy_helper
+from onnx import helper
 
 from edgecc.errors import ConversionError, TypeInferenceError, UnsupportedError
 from edgecc.frontend.onnx import from_onnx
@@ -18,33 +18,21 @@ from edgecc.frontend.onnx.registry import find_converter, supported_ops
 from edgecc.interpreter import run
 from edgecc.ir.types import TensorType
 from edgecc.ops.registry import get_op, infer_type, normalize_attrs
+from edgecc.testing.single_op import (
+    RandomArrays,
+    assert_outputs_close,
+    check_against_ort,
+    ir_ops,
+    model_from_node,
+    run_edgecc,
+)
 
 RNG = np.random.default_rng(0)
 INT_MAX = np.iinfo(np.int64).max
 
 
 # ---------------------------------------------------------------------- helpers
-def _model(node: onnx.NodeProto, feeds: dict[str, np.ndarray], consts: dict[str, np.ndarray],
-           opset: int, n_out: int = 1) -> onnx.ModelProto:
-    inputs = [helper.make_tensor_value_info(
-        k, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for k, v in feeds.items()]
-    outputs = [helper.make_empty_tensor_value_info(o)
-               for o in node.output[:n_out]]
-    inits = [numpy_helper.from_array(np.asarray(v), k) for k, v in consts.items()]
-    graph = helper.make_graph([node], "g", inputs, outputs, initializer=inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
-                             ir_version=10)
-
-
-def edgecc_run(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-    graph = from_onnx(model)
-    out = run(graph, feeds)
-    return [out[o.name] for o in model.graph.output]
-
-
-def ort_run(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    return sess.run(None, feeds)
+_model = functools.partial(model_from_node, ir_version=10)
 
 
 def check(op: str, feeds: dict[str, np.ndarray], consts: dict[str, np.ndarray] | None = None,
@@ -54,29 +42,19 @@ def check(op: str, feeds: dict[str, np.ndarray], consts: dict[str, np.ndarray] |
     consts = consts or {}
     names = list(inputs) if inputs is not None else [*feeds, *consts]
     node = helper.make_node(op, names, [f"y{i}" for i in range(n_out)], **attrs)
-    model = _model(node, feeds, consts, opset, n_out)
-    got = edgecc_run(model, feeds)
-    want = list(expect) if expect is not None else ort_run(model, feeds)
-    assert len(got) == len(want)
-    for g, w in zip(got, want):
-        assert g.shape == w.shape, (g.shape, w.shape)
-        assert g.dtype == w.dtype, (g.dtype, w.dtype)
-        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+    model = _model(node, feeds, consts, opset=opset)
+    if expect is None:
+        return check_against_ort(model, feeds)
+    got = run_edgecc(model, feeds)
+    assert_outputs_close(got, list(expect))
     return got
 
 
-def rand(*shape: int, dtype: Any = np.float32) -> np.ndarray:
-    if np.issubdtype(dtype, np.integer):
-        return RNG.integers(-50, 50, size=shape).astype(dtype)
-    return RNG.standard_normal(shape).astype(dtype)
+rand = RandomArrays(RNG, ints=(-50, 49))
 
 
 def i64(*v: int) -> np.ndarray:
     return np.array(v, dtype=np.int64)
-
-
-def ir_ops(model: onnx.ModelProto) -> list[str]:
-    return [n.op for n in from_onnx(model).ops()]
 
 
 # ---------------------------------------------------------------------- Reshape family
@@ -107,7 +85,7 @@ def test_reshape_errors() -> None:
         with pytest.raises(ConversionError):
             check("Reshape", x, {"s": i64(*spec)}, opset=13)
     node = helper.make_node("Reshape", ["x", "s"], ["y0"])
-    model = _model(node, {"x": rand(2, 3), "s": i64(3, 2)}, {}, 13)
+    model = _model(node, {"x": rand(2, 3), "s": i64(3, 2)}, {}, opset=13)
     with pytest.raises(UnsupportedError, match="'shape' must be a compile-time constant"):
         from_onnx(model)
 
@@ -157,7 +135,7 @@ def test_unsqueeze(shape: tuple, axes: list, opset: int) -> None:
 
 def test_squeeze_unsqueeze_become_reshape() -> None:
     node = helper.make_node("Unsqueeze", ["x", "a"], ["y0"])
-    model = _model(node, {"x": rand(3, 4)}, {"a": i64(0)}, 13)
+    model = _model(node, {"x": rand(3, 4)}, {"a": i64(0)}, opset=13)
     graph = from_onnx(model)
     (op,) = list(graph.ops())
     assert op.op == "reshape" and op.attrs["newshape"] == (1, 3, 4)
@@ -216,7 +194,7 @@ def test_split_num_outputs(dim: int, num: int) -> None:
 
 def test_split_equal_parts_uses_the_output_count() -> None:
     node = helper.make_node("Split", ["x"], ["y0", "y1", "y2"], axis=1)
-    model = _model(node, {"x": rand(2, 7)}, {}, 13, 3)
+    model = _model(node, {"x": rand(2, 7)}, {}, opset=13)
     with pytest.raises(ConversionError, match="does not split evenly"):
         from_onnx(model)
     check("Split", {"x": rand(2, 6)}, opset=13, n_out=3, axis=1)
@@ -225,7 +203,7 @@ def test_split_equal_parts_uses_the_output_count() -> None:
 
 def test_split_graph_uses_get_item() -> None:
     node = helper.make_node("Split", ["x", "s"], ["y0", "y1"], axis=0)
-    model = _model(node, {"x": rand(5, 2)}, {"s": i64(2, 3)}, 13, 2)
+    model = _model(node, {"x": rand(5, 2)}, {"s": i64(2, 3)}, opset=13)
     ops = ir_ops(model)
     assert ops == ["split", "get_item", "get_item"]
 
@@ -233,7 +211,7 @@ def test_split_graph_uses_get_item() -> None:
 def test_split_of_constant_folds() -> None:
     node = helper.make_node("Split", ["c", "s"], ["y0", "y1"], axis=0)
     c = rand(5, 2)
-    model = _model(node, {}, {"c": c, "s": i64(2, 3)}, 13, 2)
+    model = _model(node, {}, {"c": c, "s": i64(2, 3)}, opset=13)
     graph = from_onnx(model)
     assert list(graph.ops()) == []
     out = run(graph, {})
@@ -314,7 +292,7 @@ def test_gather_constant_scalar_index_and_int_data() -> None:
 
 def test_gather_out_of_range_raises() -> None:
     node = helper.make_node("Gather", ["x", "i"], ["y0"])
-    model = _model(node, {"x": rand(3), "i": i64(3)}, {}, 13)
+    model = _model(node, {"x": rand(3), "i": i64(3)}, {}, opset=13)
     with pytest.raises(Exception, match="out of range"):
         run(from_onnx(model), {"x": rand(3), "i": i64(3)})
 
@@ -365,7 +343,7 @@ def test_pad_v2_and_v1_attributes() -> None:
 
 def test_pad_dynamic_value_is_unsupported() -> None:
     node = helper.make_node("Pad", ["x", "p", "v"], ["y0"])
-    model = _model(node, {"x": rand(2), "v": np.array(1.0, np.float32)}, {"p": i64(1, 1)}, 13)
+    model = _model(node, {"x": rand(2), "v": np.array(1.0, np.float32)}, {"p": i64(1, 1)}, opset=13)
     with pytest.raises(UnsupportedError, match="constant_value"):
         from_onnx(model)
 
@@ -411,8 +389,8 @@ def test_depth_to_space_v1_and_space_to_depth() -> None:
 def test_space_to_depth_crd_is_inverse_of_depth_to_space_crd() -> None:
     x = rand(2, 3, 4, 6)
     node = helper.make_node("SpaceToDepth", ["x"], ["y0"], blocksize=2, mode="CRD")
-    model = _model(node, {"x": x}, {}, 28)
-    y = edgecc_run(model, {"x": x})[0]
+    model = _model(node, {"x": x}, {}, opset=28)
+    y = run_edgecc(model, {"x": x})[0]
     back = check("DepthToSpace", {"y": y}, opset=13, blocksize=2, mode="CRD")[0]
     np.testing.assert_array_equal(back, x)
 
@@ -429,7 +407,7 @@ def test_trilu(upper: int, k: int | None, shape: tuple) -> None:
 
 def test_identity_is_emitted() -> None:
     node = helper.make_node("Identity", ["x"], ["y0"])
-    model = _model(node, {"x": rand(2, 3)}, {}, 13)
+    model = _model(node, {"x": rand(2, 3)}, {}, opset=13)
     assert ir_ops(model) == ["identity"]
     check("Identity", {"x": rand(2, 3)}, opset=13)
 
