@@ -32,7 +32,7 @@ def kernel_to_te(kernel: Kernel) -> tuple[list[Any], Any]:
         env[p] = ph
         placeholders.append(ph)
     for node in kernel.nodes:
-        rule = get_compute(node.op)
+        rule = get_compute(node.op, node.attrs)
         try:
             env[node] = rule(*[env[i] for i in node.inputs], out_type=node.type, **node.attrs)
         except EdgeccError:

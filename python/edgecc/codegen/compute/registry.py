@@ -19,16 +19,26 @@ from typing import Any
 from edgecc.errors import UnsupportedError
 
 ComputeFn = Callable[..., Any]
+Matcher = Callable[..., bool]
 
+# op -> the generic rule; op -> [(matches(**attrs), rule)] variants tried first, in order
 _TABLE: dict[str, ComputeFn] = {}
+_VARIANTS: dict[str, list[tuple[Matcher, ComputeFn]]] = {}
 
 # Families, imported on first use; a new family is added here.
-FAMILIES = ("elementwise", "activation", "reduce", "nn", "transform", "quantize")
+FAMILIES = ("elementwise", "activation", "reduce", "nn", "transform", "quantize", "x86")
 _LOADED = False
 
 
-def register_compute(op: str) -> Callable[[ComputeFn], ComputeFn]:
+def register_compute(op: str, *, when: Matcher | None = None
+                     ) -> Callable[[ComputeFn], ComputeFn]:
+    """Register the compute rule of `op`; with `when(**attrs) -> bool`, a variant rule used for
+    the attribute values it accepts (e.g. a packed weight layout), tried before the generic one."""
+
     def wrap(fn: ComputeFn) -> ComputeFn:
+        if when is not None:
+            _VARIANTS.setdefault(op, []).append((when, fn))
+            return fn
         if op in _TABLE:
             raise ValueError(f"compute rule for {op!r} registered twice")
         _TABLE[op] = fn
@@ -50,9 +60,13 @@ def has_compute(op: str) -> bool:
     return op in _TABLE
 
 
-def get_compute(op: str) -> ComputeFn:
-    """The compute rule of `op`; an op without one raises `UnsupportedError` naming it."""
+def get_compute(op: str, attrs: dict[str, Any] | None = None) -> ComputeFn:
+    """The compute rule of `op` for these attributes; an op without one raises
+    `UnsupportedError` naming it."""
     _ensure_loaded()
+    for when, fn in _VARIANTS.get(op, []):
+        if attrs is not None and when(**attrs):
+            return fn
     try:
         return _TABLE[op]
     except KeyError:

@@ -1,0 +1,1 @@
+"""TE compute rules for x86-specific op variants (packed weight layouts); being written."""
