@@ -26,7 +26,8 @@ _TABLE: dict[str, ComputeFn] = {}
 _VARIANTS: dict[str, list[tuple[Matcher, ComputeFn]]] = {}
 
 # Families, imported on first use; a new family is added here.
-FAMILIES = ("elementwise", "activation", "reduce", "nn", "transform", "quantize", "x86")
+FAMILIES = ("elementwise", "activation", "reduce", "nn", "transform", "quantize",
+            "conv_blocked", "dense_packed")
 _LOADED = False
 
 

@@ -1,0 +1,1 @@
+"""TE compute rules: nn.conv2d with blocked (packed) weights and data (being written)."""

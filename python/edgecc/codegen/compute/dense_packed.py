@@ -1,0 +1,1 @@
+"""TE compute rules: nn.dense with packed weights (being written)."""

@@ -1,0 +1,1 @@
+"""x86 schedule template: convolution (being written)."""
