@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pass-timing", action="store_true", help="print a per-pass timing table")
     p.add_argument("-o", "--output", metavar="FILE", help="write the final IR to FILE")
     p.add_argument("--no-final", action="store_true", help="do not print the final IR")
+    p.add_argument("--show-meta", default="group,mem_offset,mem_alias", metavar="K1,K2",
+                   help="node meta keys shown as comments in the text form (default: the fusion "
+                   "group and the planned memory offset)")
     p.set_defaults(func=run)
 
 
@@ -40,16 +43,18 @@ def run(args: argparse.Namespace) -> int:
     from edgecc.transform import PassContext, run_pipeline
 
     graph = load_graph(args.model, args.input_shape)
+    meta = tuple(k.strip() for k in args.show_meta.split(",") if k.strip())
     extra: list[Instrument] = []
     if args.print_before_all:
-        extra.append(PrintIR(before=True, after=False))
+        extra.append(PrintIR(before=True, after=False, show_meta=meta))
     if args.print_after_all:
-        extra.append(PrintIR())
+        extra.append(PrintIR(show_meta=meta))
     elif args.print_after:
-        extra.append(PrintIR(passes=[s.strip() for s in args.print_after.split(",")]))
+        extra.append(PrintIR(passes=[s.strip() for s in args.print_after.split(",")],
+                             show_meta=meta))
     elif args.print_after_change:
-        extra.append(PrintIR(only_changed=True))
-    dumper = DumpIR(args.dump_dir) if args.dump_dir else None
+        extra.append(PrintIR(only_changed=True, show_meta=meta))
+    dumper = DumpIR(args.dump_dir, show_meta=meta) if args.dump_dir else None
     if dumper:
         extra.append(dumper)
     timing = PassTiming() if args.pass_timing else None
@@ -63,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "dot":
         final = graph_to_dot(graph)
     else:
-        final = print_graph(graph)
+        final = print_graph(graph, show_meta=meta)
     if args.output:
         Path(args.output).write_text(final)
         print(f"wrote {args.output}", file=sys.stderr)
