@@ -1,4 +1,4 @@
-"""End to end: compile -> artifact -> load -> run, against the interpreter; CLI compile/run/bench."""
+"""End to end: compile, load, run against the interpreter; the compile, run and bench CLI."""
 
 from __future__ import annotations
 
