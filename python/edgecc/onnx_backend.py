@@ -4,8 +4,9 @@
     rep = backend.prepare(model)            # or backend.run_model(model, inputs)
     outputs = rep.run([x])                  # a namedtuple of numpy arrays, in output order
 
-Today a prepared model runs on the reference interpreter (`executor="interpreter"`); compiled
-execution comes later and is selected by the same keyword.
+A prepared model runs compiled code by default (`executor="compiled"`: the graph is compiled
+for this machine into a temporary artifact and loaded); `executor="interpreter"` runs the
+reference interpreter instead (`EdgeccInterpreterBackend` makes that its default).
 
 edgecc graphs are fully static: shape-like operands (Reshape's shape, Slice's starts, Resize's
 sizes, reduction axes ...) become attributes at import. When such an operand is a *graph input*
@@ -27,7 +28,7 @@ from onnx.backend.base import Backend, BackendRep, namedtupledict
 from edgecc.errors import InputError, UnsupportedError, UnsupportedOpsError
 from edgecc.ir.graph import Graph
 
-EXECUTORS = ("interpreter",)
+EXECUTORS = ("compiled", "interpreter")
 
 # (op type -> input positions) whose *values* edgecc needs at import (catalog: shape-like
 # parameters are attributes). A graph input reaching one of them is bound at `run` time.
@@ -130,7 +131,7 @@ def bind_inputs(model: onnx.ModelProto, values: Mapping[str, np.ndarray]) -> onn
 class EdgeccRep(BackendRep):
     """A prepared model: `run(inputs)` returns its outputs in the graph's output order."""
 
-    def __init__(self, model: onnx.ModelProto, executor: str = "interpreter",
+    def __init__(self, model: onnx.ModelProto, executor: str = "compiled",
                  input_shapes: Mapping[str, Sequence[int]] | None = None) -> None:
         from edgecc.frontend.onnx import from_onnx
 
@@ -146,6 +147,7 @@ class EdgeccRep(BackendRep):
         self._dynamic = any(_has_dynamic_dims(vi) for vi in g.input
                             if vi.name in self.input_names and vi.name not in self._input_shapes)
         self._cache: dict[Any, Graph] = {}
+        self._compiled: dict[int, tuple[Any, Any]] = {}  # id(graph) -> (tmpdir, CompiledModel)
         self.graph: Graph | None = None
         if not self.static_inputs and not self._dynamic:
             self.graph = from_onnx(model, input_shapes=self._input_shapes or None)
@@ -206,13 +208,34 @@ class EdgeccRep(BackendRep):
         feeds = self._feeds(inputs)
         graph = self.graph_for(feeds)
         live = {n.name for n in graph.inputs}
-        result = interpreter.run(graph, {k: v for k, v in feeds.items() if k in live})
+        feeds = {k: v for k, v in feeds.items() if k in live}
+        if self.executor == "compiled":
+            result = self._compiled_model(graph)(feeds)
+        else:
+            result = interpreter.run(graph, feeds)
         values = [result[name] for name in self.output_names]
         return namedtupledict("Outputs", self.output_names)(*values)
 
 
+    def _compiled_model(self, graph: Graph) -> Any:
+        import tempfile
+
+        from edgecc.compiler import compile_model
+        from edgecc.runtime import load
+
+        entry = self._compiled.get(id(graph))
+        if entry is None:
+            folder = tempfile.TemporaryDirectory(prefix="edgecc-backend-")
+            compile_model(graph.copy(), folder.name, reference=False)
+            entry = (folder, load(folder.name))
+            self._compiled[id(graph)] = entry
+        return entry[1]
+
+
 class EdgeccBackend(Backend):
-    """ONNX backend interface to edgecc (CPU, reference interpreter today)."""
+    """ONNX backend interface to edgecc: CPU, compiled code by default."""
+
+    default_executor = "compiled"
 
     @classmethod
     def prepare(cls, model: onnx.ModelProto | str, device: str = "CPU",
@@ -222,8 +245,8 @@ class EdgeccBackend(Backend):
         Args:
             model: the ONNX model.
             device: "CPU" only.
-            **kwargs: `executor` ("interpreter"), `input_shapes` (name -> shape for inputs
-                with symbolic dimensions).
+            **kwargs: `executor` ("compiled" or "interpreter"), `input_shapes` (name ->
+                shape for inputs with symbolic dimensions).
 
         Raises:
             UnsupportedOpsError: listing every op edgecc cannot import.
@@ -236,7 +259,7 @@ class EdgeccBackend(Backend):
             raise TypeError(f"prepare() got unexpected keyword argument(s) {unknown}; it "
                             f"takes {sorted(_ACCEPTED_KWARGS)}")
         _check_device(device)
-        executor = kwargs.get("executor", "interpreter")
+        executor = kwargs.get("executor", cls.default_executor)
         _check_executor(executor)
         proto = load_model(model)
         missing = unsupported_ops(proto)
@@ -284,6 +307,13 @@ class EdgeccBackend(Backend):
     def supports_device(cls, device: str) -> bool:
         """Only the CPU."""
         return device.split(":")[0].upper() == "CPU"
+
+
+class EdgeccInterpreterBackend(EdgeccBackend):
+    """The same backend running the reference interpreter by default (conformance of the
+    frontend and the op references, without code generation)."""
+
+    default_executor = "interpreter"
 
 
 prepare = EdgeccBackend.prepare

@@ -1,4 +1,4 @@
-"""ONNX's node conformance cases for edgecc's operator list, run through `EdgeccBackend`.
+"""ONNX's node conformance cases for edgecc's operator list, run through the interpreter backend.
 
 `OnnxBackendNodeModelTest` holds one test per in-scope case (`<case>_cpu`); out-of-scope cases
 are skipped with their reason. The op -> case mapping lives in `edgecc.testing.conformance`.
@@ -18,12 +18,12 @@ from onnx import TensorProto, helper
 
 import edgecc.onnx_backend as backend
 from edgecc.errors import InputError, UnsupportedError, UnsupportedOpsError
-from edgecc.onnx_backend import EdgeccBackend
+from edgecc.onnx_backend import EdgeccInterpreterBackend
 from edgecc.testing import conformance
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # ONNX's case generators overflow casts on purpose
-    backend_test = onnx.backend.test.BackendTest(EdgeccBackend, __name__)
+    backend_test = onnx.backend.test.BackendTest(EdgeccInterpreterBackend, __name__)
 
 _NODE_CLASS = "OnnxBackendNodeModelTest"
 _ALL_NAMES = sorted(n[: -len("_cpu")] for n in vars(backend_test.test_cases[_NODE_CLASS])
@@ -119,7 +119,9 @@ def test_run_rejects_bad_inputs() -> None:
 
 def test_executor_and_device() -> None:
     with pytest.raises(UnsupportedError, match="not implemented yet"):
-        backend.prepare(_add_model(), executor="compiled")
+        backend.prepare(_add_model(), executor="jit")
+    assert backend.prepare(_add_model()).executor == "compiled"
+    assert EdgeccInterpreterBackend.prepare(_add_model()).executor == "interpreter"
     with pytest.raises(UnsupportedError, match="CPU only"):
         backend.prepare(_add_model(), "CUDA")
     assert backend.supports_device("CPU") and not backend.supports_device("CUDA")

@@ -239,7 +239,7 @@ def run_case(case: Any, backend: Any = None) -> tuple[bool, str | None, float]:
     from onnx.backend.test.runner import Runner
 
     if backend is None:
-        from edgecc.onnx_backend import EdgeccBackend as backend
+        from edgecc.onnx_backend import EdgeccInterpreterBackend as backend
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():

@@ -262,8 +262,9 @@ class _InterpreterRep:
 class InterpreterBackend:
     """A bare ONNX backend for `conformance.run_case`: `from_onnx`, then the interpreter.
 
-    Unlike `edgecc.onnx_backend.EdgeccBackend`, it binds no graph input to its value: shape-like
-    operands fed at run time reach the importer as graph inputs, as in a model deployed so.
+    Unlike `edgecc.onnx_backend.EdgeccInterpreterBackend`, it binds no graph input to its
+    value: shape-like operands fed at run time reach the importer as graph inputs, as in a
+    model deployed so.
     """
 
     @staticmethod
@@ -285,7 +286,7 @@ def check_node_case(case: Any, *, backend: Any = None, fails_with: str | None = 
 
     Args:
         case: the case (see `node_cases`).
-        backend: `EdgeccBackend` when None, or `InterpreterBackend`.
+        backend: `EdgeccInterpreterBackend` when None, or `InterpreterBackend`.
         fails_with: None when the case must pass (outputs of the same dtype and shape as the
             expected ones, within the case's tolerances), else a regex that the first line of
             the error (`ErrorClass: message`) must match (`re.search`).
