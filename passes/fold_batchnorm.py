@@ -30,7 +30,8 @@ def _channel_axis_ok(producer: Node, bn: Node) -> bool:
     rank = len(bn.shape)
     axis = bn.attrs["axis"] % rank
     if producer.op == "nn.conv2d":
-        return axis == 1 and producer.attrs.get("layout", "NCHW") == "NCHW"
+        return (axis == 1 and producer.attrs.get("layout", "NCHW") == "NCHW"
+                and producer.attrs.get("kernel_layout", "OIHW") == "OIHW")
     # dense / matmul: channels are the last axis of the output
     return axis == rank - 1
 
@@ -38,6 +39,8 @@ def _channel_axis_ok(producer: Node, bn: Node) -> bool:
 def _fold(graph: Graph, bn: Node) -> bool:
     producer = bn.inputs[0]
     if producer.op not in ("nn.conv2d", "nn.dense", "nn.matmul"):
+        return False
+    if producer.attrs.get("weight_layout", "NK") != "NK":  # a packed dense weight: not here
         return False
     if len(producer.users) != 1 or graph.is_output(producer) or not _channel_axis_ok(producer, bn):
         return False

@@ -62,6 +62,7 @@ def compile_model(model: str | os.PathLike | Graph, out_dir: str | os.PathLike, 
     start = t0 = time.perf_counter()
     tgt = get_target(target)
     config.default_tvm_threads(tgt.num_cores)
+    t0 = _stage(stages, "target", t0)  # the first use of TVM also imports it (a few seconds)
     if isinstance(model, Graph):
         graph, source = model, "<graph>"
     else:

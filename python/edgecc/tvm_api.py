@@ -86,7 +86,8 @@ def vm_from_executable(executable: Any) -> Any:
 def to_device(array: np.ndarray) -> Any:
     """A TVM CPU tensor holding a copy of `array`."""
     tvm = _tvm()
-    return tvm.runtime.tensor(np.ascontiguousarray(array), tvm.cpu(0))
+    # np.asarray, not np.ascontiguousarray: that one turns a 0-d array into a 1-d one
+    return tvm.runtime.tensor(np.asarray(array, order="C"), tvm.cpu(0))
 
 
 def empty(shape: Sequence[int], dtype: str) -> Any:

@@ -178,3 +178,44 @@ def test_node_cases_found() -> None:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_onnx_node_case(name: str) -> None:
     check_node_case(CASES[name], backend=InterpreterBackend)
+
+
+# ---------------------------------------------------------------------- packed weights
+def test_dense_packed_layout_type_rule_ref_and_macs() -> None:
+    from edgecc.ops.nn import pack_dense_weight
+
+    x, w, b = rand(2, 3, 8), rand(32, 8), rand(32)
+    packed = pack_dense_weight(w, 16)
+    assert packed.shape == (2, 8, 16) and packed[1, 5, 3] == w[19, 5]
+    tx, tp, tb = TensorType(x.shape), TensorType(packed.shape), TensorType(b.shape)
+    attrs = {"weight_layout": "NK16n"}
+    out = infer_type("nn.dense", [tx, tp, tb], attrs)
+    assert out == TensorType((2, 3, 32))
+    dense = get_op("nn.dense")
+    assert dense.macs is not None and dense.macs([tx, tp, tb], out, attrs) == 2 * 3 * 32 * 8
+    assert dense.ref is not None
+    np.testing.assert_allclose(dense.ref(x, packed, b, **attrs), dense.ref(x, w, b),
+                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(dense.ref(x, packed, **attrs), x @ w.T, rtol=1e-5, atol=1e-5)
+    assert infer_type("nn.dense", [TensorType((4, 8)), TensorType((3, 8, 4))],
+                      {"weight_layout": "NK4n"}) == TensorType((4, 12))
+
+
+@pytest.mark.parametrize("w_shape, layout, match", [
+    ((2, 8, 16), "NK8n", "NK8n needs"),       # the last dim is not the block
+    ((32, 8), "NK16n", "NK16n needs"),        # a plain weight with a packed layout
+    ((2, 8, 16), "NK", "NK needs"),           # a packed weight with the plain layout
+    ((2, 8, 16), "KN16n", "weight_layout"),   # not a layout
+    ((2, 8, 16), "NK0n", "weight_layout"),
+    ((2, 7, 16), "NK16n", "K="),              # K disagrees with x
+])
+def test_dense_packed_layout_errors(w_shape: tuple, layout: str, match: str) -> None:
+    with pytest.raises(TypeInferenceError, match=match):
+        infer_type("nn.dense", [TensorType((4, 8)), TensorType(w_shape)],
+                   {"weight_layout": layout})
+
+
+def test_dense_packed_bias_shape() -> None:
+    with pytest.raises(TypeInferenceError, match="bias"):
+        infer_type("nn.dense", [TensorType((4, 8)), TensorType((2, 8, 16)), TensorType((16,))],
+                   {"weight_layout": "NK16n"})
