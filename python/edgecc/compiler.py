@@ -25,7 +25,6 @@ from edgecc.ir.types import type_str
 ARTIFACT_VERSION = 1
 LIBRARY = "model.so"
 METADATA = "edgecc.json"
-CODEGEN_PASSES = "split-to-slices,fuse-ops,plan-memory"
 
 Progress = Callable[[str], None]
 
@@ -74,7 +73,7 @@ def compile_model(model: str | os.PathLike | Graph, out_dir: str | os.PathLike, 
         level_pipeline(opt_level)  # raises for an unknown level
         pipeline = LEVELS[opt_level]
     opt = pipeline
-    full = ",".join(p for p in (opt, CODEGEN_PASSES) if p)
+    full = ",".join(p for p in (opt, codegen_pipeline(tgt)) if p)
     ctx = PassContext.from_env()
     run_pipeline(graph, full, ctx)
     t0 = _stage(stages, "passes", t0)
@@ -104,6 +103,20 @@ def compile_model(model: str | os.PathLike | Graph, out_dir: str | os.PathLike, 
     meta["compile_stages"] = stages
     (out / METADATA).write_text(json.dumps(meta, indent=1))
     return CompileResult(out, meta, seconds, stages)
+
+
+def codegen_pipeline(tgt: Any) -> str:
+    """The passes that prepare an optimized graph for a target's code generator.
+
+    x86 packs constant conv and dense weights into the blocked layouts its templates vectorize
+    (blocks of the target's float32 vector lanes; half blocks for channel counts like 24).
+    """
+    passes = ["split-to-slices"]
+    if tgt.family == "x86":
+        lanes = tgt.vector_lanes_f32
+        passes += [f"pack-conv-weights{{oc-block={lanes} min-oc-block={lanes // 2}}}",
+                   f"pack-dense-weights{{n-block={lanes}}}"]
+    return ",".join([*passes, "fuse-ops", "plan-memory"])
 
 
 def _check_codegen_coverage(graph: Graph) -> None:

@@ -11,6 +11,7 @@ from edgecc.errors import EdgeccError, TypeInferenceError, UnsupportedError
 from edgecc.frontend.onnx.importer import from_onnx
 from edgecc.ir.types import TensorType
 from edgecc.ops import get_op, infer_type, normalize_attrs
+from edgecc.ops.nn_conv import pack_kernel, unpack_kernel
 from edgecc.testing.single_op import (
     InterpreterBackend,
     RandomArrays,
@@ -204,6 +205,50 @@ def test_conv_reference_handles_a_resnet_stem_quickly() -> None:
     xp = np.pad(x, ((0, 0), (0, 0), (3, 3), (3, 3)))
     direct = (xp[0, :, 2 * 50:2 * 50 + 7, 2 * 60:2 * 60 + 7] * w[5]).sum()
     np.testing.assert_allclose(y[0, 5, 50, 60], direct, rtol=1e-4, atol=1e-4)
+
+
+# ---------------------------------------------------------------------- blocked weights
+BLOCKED_CASES = [
+    # (x shape, OIHW weight shape, ic block, oc block, attrs)
+    ((1, 8, 9, 9), (16, 8, 3, 3), 4, 8, {"pads": (1, 1, 1, 1)}),
+    ((2, 3, 11, 10), (8, 3, 7, 7), 3, 4, {"strides": (2, 2), "pads": (3, 3, 3, 3)}),
+    ((1, 6, 7, 7), (4, 6, 1, 1), 6, 2, {"strides": (2, 2)}),
+    ((1, 8, 10, 10), (8, 4, 3, 3), 2, 4, {"groups": 2, "dilations": (2, 1)}),
+    ((1, 8, 10, 9), (8, 1, 3, 3), 1, 4, {"groups": 8, "pads": (1, 1, 1, 1), "strides": (2, 1)}),
+]
+
+
+@pytest.mark.parametrize("xs, ws, ib, ob, attrs", BLOCKED_CASES)
+def test_conv2d_blocked_weights(xs: tuple, ws: tuple, ib: int, ob: int, attrs: dict) -> None:
+    op = get_op("nn.conv2d")
+    assert op.ref is not None and op.macs is not None
+    x, w, b = rand(*xs), rand(*ws), rand(ws[0])
+    packed = pack_kernel(w, ib, ob)
+    assert packed.shape == (ws[0] // ob, ws[1] // ib, ws[2], ws[3], ib, ob)
+    assert packed[1, 0, 0, 0, ib - 1, 1] == w[ob + 1, ib - 1, 0, 0]
+    np.testing.assert_array_equal(unpack_kernel(packed), w)
+    plain = normalize_attrs("nn.conv2d", attrs)
+    blocked = normalize_attrs("nn.conv2d", {**attrs, "kernel_layout": f"OIHW{ib}i{ob}o"})
+    xt, wt, pt = TensorType(xs), TensorType(ws), TensorType(packed.shape)
+    out = infer_type("nn.conv2d", [xt, wt, TensorType((ws[0],))], plain)
+    assert infer_type("nn.conv2d", [xt, pt, TensorType((ws[0],))], blocked) == out
+    assert op.macs([xt, pt], out, blocked) == op.macs([xt, wt], out, plain)
+    np.testing.assert_allclose(op.ref(x, packed, b, **blocked), op.ref(x, w, b, **plain),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_conv2d_blocked_weights_type_errors() -> None:
+    x = TensorType((1, 8, 8, 8))
+    with pytest.raises(TypeInferenceError, match="kernel_layout"):  # 4-D weight, blocked layout
+        _conv_type(x, TensorType((16, 8, 3, 3)), kernel_layout="OIHW8i16o")
+    with pytest.raises(TypeInferenceError, match="kernel_layout"):  # blocks disagree
+        _conv_type(x, TensorType((1, 1, 3, 3, 8, 16)), kernel_layout="OIHW4i16o")
+    with pytest.raises(TypeInferenceError, match="groups"):  # 2 * 2 input channels != 8
+        _conv_type(x, TensorType((1, 1, 3, 3, 4, 16)), kernel_layout="OIHW4i16o")
+    with pytest.raises(UnsupportedError, match="kernel_layout"):
+        _conv_type(x, TensorType((16, 8, 3, 3)), kernel_layout="HWIO")
+    t = _conv_type(x, TensorType((2, 2, 3, 3, 4, 8)), kernel_layout="OIHW4i8o", pads=(1, 1, 1, 1))
+    assert t == TensorType((1, 16, 8, 8), "float32")
 
 
 # ---------------------------------------------------------------------- ONNX node cases

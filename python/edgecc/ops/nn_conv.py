@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -96,12 +97,71 @@ def windows(xp: np.ndarray, kernel: tuple[int, int], out: tuple[int, int],
 
 
 # ---------------------------------------------------------------------- conv2d
-@register_op("nn.conv2d", attrs=_CONV_ATTRS, inputs=(2, 3),
+_BLOCKED_KERNEL = re.compile(r"OIHW([1-9][0-9]*)i([1-9][0-9]*)o")
+
+
+def kernel_blocks(kernel_layout: str) -> tuple[int, int] | None:
+    """(i, o) of a blocked kernel layout `OIHW{i}i{o}o`; None for plain `OIHW`.
+
+    Raises:
+        UnsupportedError: any other layout string.
+    """
+    if kernel_layout == "OIHW":
+        return None
+    m = _BLOCKED_KERNEL.fullmatch(kernel_layout)
+    if m is None:
+        raise UnsupportedError(f"nn.conv2d: kernel_layout {kernel_layout!r} is not OIHW or "
+                               "OIHW{i}i{o}o")
+    return int(m.group(1)), int(m.group(2))
+
+
+def blocked_kernel_layout(ic_block: int, oc_block: int) -> str:
+    """The kernel_layout string of weights blocked by `ic_block` inputs, `oc_block` outputs."""
+    return f"OIHW{ic_block}i{oc_block}o"
+
+
+def pack_kernel(w: np.ndarray, ic_block: int, oc_block: int) -> np.ndarray:
+    """OIHW weights [OC, I, KH, KW] -> [OC/o, I/i, KH, KW, i, o] (a contiguous copy)."""
+    oc, cg, kh, kw = w.shape
+    if oc % oc_block or cg % ic_block:
+        raise ValueError(f"weights {w.shape} do not split into blocks of {ic_block}i{oc_block}o")
+    blocked = w.reshape(oc // oc_block, oc_block, cg // ic_block, ic_block, kh, kw)
+    return np.ascontiguousarray(blocked.transpose(0, 2, 4, 5, 3, 1))
+
+
+def unpack_kernel(w: np.ndarray) -> np.ndarray:
+    """[OC/o, I/i, KH, KW, i, o] -> OIHW [OC, I, KH, KW] (the inverse of `pack_kernel`)."""
+    ocb, cgb, kh, kw, ib, ob = w.shape
+    return w.transpose(0, 5, 1, 4, 2, 3).reshape(ocb * ob, cgb * ib, kh, kw)
+
+
+def kernel_oihw_shape(op: str, w: TensorType, kernel_layout: str) -> tuple[int, int, int, int]:
+    """(OC, C/groups, KH, KW) of a weight in `kernel_layout`, checked against its rank/blocks."""
+    blocks = kernel_blocks(kernel_layout)
+    if blocks is None:
+        if w.rank != 4:
+            raise TypeInferenceError(f"{op}: weight must be 4-D OIHW, got {w}")
+        return w.shape  # type: ignore[return-value]
+    ib, ob = blocks
+    if w.rank != 6 or w.shape[4] != ib or w.shape[5] != ob:
+        raise TypeInferenceError(
+            f"{op}: weight {w} does not have kernel_layout {kernel_layout} "
+            f"([OC/{ob}, C/groups/{ib}, KH, KW, {ib}, {ob}])")
+    ocb, cgb, kh, kw = w.shape[:4]
+    return ocb * ob, cgb * ib, kh, kw
+
+
+@register_op("nn.conv2d", attrs={**_CONV_ATTRS, "kernel_layout": "OIHW"}, inputs=(2, 3),
              pattern=OpPattern.OUT_ELEMWISE_FUSABLE)
 def _conv2d_type(x: TensorType, w: TensorType, b: TensorType | None = None, *,
                  strides: tuple[int, int], pads: tuple[int, int, int, int],
-                 dilations: tuple[int, int], groups: int, layout: str) -> TensorType:
-    """2-D convolution: x [N,C,H,W], w [OC, C/groups, KH, KW], optional bias b [OC]."""
+                 dilations: tuple[int, int], groups: int, layout: str,
+                 kernel_layout: str) -> TensorType:
+    """2-D convolution: x [N,C,H,W], w [OC, C/groups, KH, KW], optional bias b [OC].
+
+    With kernel_layout `OIHW{i}i{o}o` the weight is blocked: [OC/o, C/groups/i, KH, KW, i, o]
+    (w_blocked[a, b, y, x, j, k] = w[a*o + k, b*i + j, y, x]); the output stays NCHW.
+    """
     op = "nn.conv2d"
     out_layout = check_layout(op, x, layout)
     dtype = check_same_dtype(op, x, w, b)
@@ -111,9 +171,7 @@ def _conv2d_type(x: TensorType, w: TensorType, b: TensorType | None = None, *,
     if groups < 1:
         raise TypeInferenceError(f"{op}: groups must be >= 1, got {groups}")
     n, c, h, wd = x.shape
-    if w.rank != 4:
-        raise TypeInferenceError(f"{op}: weight must be 4-D OIHW, got {w}")
-    oc, cg, kh, kw = w.shape
+    oc, cg, kh, kw = kernel_oihw_shape(op, w, kernel_layout)
     if c % groups or oc % groups or cg * groups != c:
         raise TypeInferenceError(
             f"{op}: input {x} and weight {w} do not fit groups={groups} "
@@ -128,7 +186,10 @@ def _conv2d_type(x: TensorType, w: TensorType, b: TensorType | None = None, *,
 @register_ref("nn.conv2d")
 def _conv2d_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
                 strides: tuple[int, int], pads: tuple[int, int, int, int],
-                dilations: tuple[int, int], groups: int, layout: str) -> np.ndarray:
+                dilations: tuple[int, int], groups: int, layout: str,
+                kernel_layout: str = "OIHW") -> np.ndarray:
+    if kernel_blocks(kernel_layout) is not None:
+        w = unpack_kernel(w)
     dtype = x.dtype
     cdt = compute_dtype(dtype)
     x, w = x.astype(cdt, copy=False), w.astype(cdt, copy=False)
@@ -181,7 +242,8 @@ def _depthwise(xp: np.ndarray, w: np.ndarray, groups: int, out: tuple[int, int],
 @register_macs("nn.conv2d")
 def _conv2d_macs(inputs: Sequence[TensorType], out: Type, attrs: Mapping[str, Any]) -> int:
     assert isinstance(out, TensorType)
-    _, cg, kh, kw = inputs[1].shape
+    kernel_layout = attrs.get("kernel_layout", "OIHW")
+    _, cg, kh, kw = kernel_oihw_shape("nn.conv2d", inputs[1], kernel_layout)
     return out.numel * cg * kh * kw
 
 
