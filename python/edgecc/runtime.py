@@ -69,6 +69,30 @@ class CompiledModel:
                                min_repeat_ms=min_repeat_ms)
 
 
+    def profile(self, *, number: int = 10, repeat: int = 3) -> list[dict[str, Any]]:
+        """Time every kernel on its own (random inputs of its shapes): name, ops, ms, MACs."""
+        from edgecc import tvm_api
+        from edgecc.ir.parser import parse_type
+
+        rng = np.random.default_rng(0)
+        lib = self.path / self.metadata["library"]
+        rows = []
+        for k in self.metadata["kernels"]:
+            args = []
+            for text in [*k["params"], k["output"]]:
+                t = parse_type(text)
+                if t.dtype.startswith("float"):
+                    arr = rng.standard_normal(t.shape).astype(t.dtype)
+                else:
+                    arr = np.zeros(t.shape, t.dtype)
+                args.append(tvm_api.to_device(arr))
+            secs = tvm_api.time_library_function(lib, k["name"], args, number=number,
+                                                 repeat=repeat)
+            rows.append({"kernel": k["name"], "ops": k["ops"], "template": k["template"],
+                         "ms": min(secs) * 1e3, "macs": k["macs"]})
+        return rows
+
+
 def load(out_dir: str | os.PathLike) -> CompiledModel:
     """Load the artifact folder written by `edgecc compile`."""
     return CompiledModel(out_dir)

@@ -127,3 +127,18 @@ def versions() -> dict[str, str]:
 
 def file_size(path: str | os.PathLike) -> int:
     return Path(path).stat().st_size
+
+
+def time_library_function(path: str | os.PathLike, name: str, args: Sequence[Any], *,
+                          number: int, repeat: int) -> list[float]:
+    """Seconds per call of one function (a kernel) inside an exported library."""
+    tvm = _tvm()
+    module = tvm.runtime.load_module(str(path))
+    if not module.implements_function(name, query_imports=True):
+        raise EdgeccError(f"{path} has no function {name!r}")
+    owner = next((m for m in (module, *module.imports)
+                  if m.implements_function(name, query_imports=False)), None)
+    if owner is None:
+        owner = module.imports[0]
+    fn = owner.time_evaluator(name, tvm.cpu(0), number=number, repeat=repeat)
+    return [float(r) for r in fn(*args).results]

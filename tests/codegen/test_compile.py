@@ -133,6 +133,12 @@ def test_cli_run_check_and_bench_in_fresh_processes(artifact, tmp_path):
     assert bench["threads"] == 1 and bench["target"] == "x86"
     assert bench["artifact_bytes"] > 0 and bench["weights_bytes"] > 0 and bench["macs"] > 0
     assert bench["latency_ms"]["min"] <= bench["latency_ms"]["median"] <= bench["latency_ms"]["max"]
+    proc = subprocess.run([sys.executable, "-m", "edgecc.cli.main", "bench", str(out),
+                           "--repeat", "2", "--profile"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    kernels = json.loads((out / "edgecc.json").read_text())["kernels"]
+    assert all(k["name"] in proc.stdout for k in kernels)
+    assert "GFLOP/s" in proc.stdout and "sum of kernels" in proc.stdout
 
 
 def test_cli_compile_errors(tmp_path, capsys):

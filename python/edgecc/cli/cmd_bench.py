@@ -16,6 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None,
                    help="TVM threads (default: TVM_NUM_THREADS, else the target's cores)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--profile", action="store_true",
+                   help="also time every kernel on its own: time, share, GFLOP/s")
     p.set_defaults(func=run)
 
 
@@ -49,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
         "mcpu": meta["target"]["mcpu"], "kernels": len(meta["kernels"]),
         "repeat": args.repeat, "warmup": args.warmup,
     }
+    if args.profile:
+        result["kernels_profile"] = model.profile()
     if args.json:
         print(json.dumps(result, indent=1))
         return 0
@@ -62,4 +66,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"  artifact {lib_bytes:,} B, weights {meta['weights_bytes']:,} B, MACs "
           f"{meta['macs']:,}, planned peak activations "
           + (f"{peak:,} B" if peak is not None else "not planned"))
+    if args.profile:
+        _print_profile(result["kernels_profile"])
     return 0
+
+
+def _print_profile(rows: list[dict]) -> None:
+    total = sum(r["ms"] for r in rows) or 1e-12
+    print(f"\n  {'ms':>8} {'share':>6} {'GFLOP/s':>8}  kernel (template): ops")
+    for r in sorted(rows, key=lambda r: -r["ms"]):
+        gflops = 2 * r["macs"] / (r["ms"] * 1e-3) / 1e9 if r["macs"] else 0.0
+        print(f"  {r['ms']:8.3f} {r['ms'] / total:6.1%} {gflops:8.1f}  {r['kernel']} "
+              f"({r['template']}): {'+'.join(r['ops'])}")
+    print(f"  {total:8.3f} 100.0%           sum of kernels run alone")
