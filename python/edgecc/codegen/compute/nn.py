@@ -38,10 +38,14 @@ def _bias_cast(y: Any, b: Any | None, dtype: str, channel_axis: int, name: str) 
 @register_compute("nn.conv2d")
 def _conv2d(x: Any, w: Any, b: Any = None, *, out_type: Any, strides: tuple[int, int],
             pads: tuple[int, int, int, int], dilations: tuple[int, int], groups: int,
-            layout: str) -> Any:
+            layout: str, kernel_layout: str = "OIHW") -> Any:
     # TOPI's NCHW convolutions take ONNX's (top, left, bottom, right) pads and an OIHW weight,
     # and cast both operands to out_dtype before multiplying (checked against the reference).
+    # Blocked kernel layouts have their own rule (conv_blocked), registered as a variant.
     _check_layout("nn.conv2d", layout)
+    if kernel_layout != "OIHW":
+        raise UnsupportedError(f"nn.conv2d: the generic rule takes OIHW weights, not "
+                               f"kernel_layout {kernel_layout}")
     dtype = dt(x)
     acc = acc_dtype(dtype)
     c = int(x.shape[1])
@@ -105,8 +109,12 @@ def _conv2d_transpose(x: Any, w: Any, b: Any = None, *, out_type: Any,
 
 # --------------------------------------------------------------------------- dense / matmul
 @register_compute("nn.dense")
-def _dense(x: Any, w: Any, b: Any = None, *, out_type: Any) -> Any:
-    # x [..., K] (any rank; topi.nn.dense takes 2-D only) times w [N, K]^T
+def _dense(x: Any, w: Any, b: Any = None, *, out_type: Any, weight_layout: str = "NK") -> Any:
+    # x [..., K] (any rank; topi.nn.dense takes 2-D only) times w [N, K]^T. Packed weight
+    # layouts have their own rule (dense_packed), registered as a variant.
+    if weight_layout != "NK":
+        raise UnsupportedError(f"nn.dense: the generic rule takes [N, K] weights, not "
+                               f"weight_layout {weight_layout}")
     dtype = dt(x)
     acc = acc_dtype(dtype)
     k = te.reduce_axis((0, int(x.shape[-1])), name="k")

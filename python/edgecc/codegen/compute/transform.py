@@ -81,6 +81,25 @@ def _pad(x: Any, *, out_type: Any, pads: tuple[int, ...], mode: str, value: floa
     fill = np.array(value).astype(numpy_dtype(dtype)).item() if mode == "constant" else 0
     fill_c = const(fill, dtype)
 
+    def periodic(a: int, t: Any, period: int) -> Any:
+        """t mod period for t in [-before, out - before) of axis `a`.
+
+        NOTE: [pad floormod] spelled as a select over the few periods the axis spans, not
+        floormod(t, period): TVM 0.27's FlattenBuffer rewrites a fused-loop index such as
+        A[i % 40 // 20, (i % 20 + 1) % 4] into A[(i + 1) % 40 // 20, (i + 1) % 4], which is
+        wrong at i = 19 (the generic schedule's loop fusion produced exactly this for a wrap
+        pad).
+        """
+        lo = -before[a]
+        hi = int(out_type.shape[a]) - before[a] - 1
+        k_lo, k_hi = lo // period, hi // period
+        if k_hi - k_lo > 16:
+            return tirx.floormod(t, period)
+        value = t - k_lo * period
+        for k in range(k_lo + 1, k_hi + 1):
+            value = tirx.Select(t >= k * period, t - k * period, value)
+        return value
+
     def source(a: int, o: Any) -> Any:
         """Index into the cropped axis `a` (length L) of output index o, for the modes that
         always read the input."""
@@ -89,12 +108,12 @@ def _pad(x: Any, *, out_type: Any, pads: tuple[int, ...], mode: str, value: floa
         if mode == "edge":
             return tirx.min(tirx.max(t, 0), n - 1)
         if mode == "wrap":
-            return tirx.floormod(t, n)
+            return periodic(a, t, n)
         # reflect (no edge repeat): period 2(L - 1)
         if n == 1:
             return tirx.const(0, "int32") * t
         period = 2 * (n - 1)
-        u = tirx.floormod(t, period)
+        u = periodic(a, t, period)
         return tirx.Select(u < n, u, period - u)
 
     def fn(*o: Any) -> Any:
