@@ -20,7 +20,7 @@ from typing import Any
 from tvm import te, tirx
 
 from edgecc.codegen.compute.common import acc_dtype, cast, const, dt, shape_of
-from edgecc.codegen.compute.registry import _TABLE, register_compute
+from edgecc.codegen.compute.registry import register_compute
 from edgecc.errors import CodegenError
 from edgecc.ops.nn_conv import kernel_blocks
 
@@ -111,12 +111,3 @@ def conv2d_blocked(x: Any, w: Any, b: Any = None, *, out_type: Any, strides: tup
         return cast(value, dtype)
 
     return te.compute((n, oc, oh, ow), unpack, name=UNPACK)
-
-
-# NOTE: [plain kernel_layout] the generic nn.conv2d rule (compute/nn.py) predates the
-# kernel_layout attribute; this variant takes the plain OIHW case and forwards it without the
-# attribute. It can go once the generic rule accepts `kernel_layout`.
-@register_compute("nn.conv2d", when=lambda kernel_layout="OIHW", **_: kernel_layout == "OIHW")
-def conv2d_oihw(*args: Any, kernel_layout: str = "OIHW", **attrs: Any) -> Any:
-    """nn.conv2d with OIHW weights: the generic rule."""
-    return _TABLE["nn.conv2d"](*args, **attrs)

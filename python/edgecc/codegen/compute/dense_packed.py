@@ -23,10 +23,6 @@ def _packed(weight_layout: str = "NK", **_: Any) -> bool:
     return weight_layout != "NK"
 
 
-def _plain(weight_layout: str = "NK", **_: Any) -> bool:
-    return weight_layout == "NK"
-
-
 @register_compute("nn.dense", when=_packed)
 def dense_packed(x: Any, w: Any, b: Any = None, *, out_type: Any, weight_layout: str) -> Any:
     """Dense with the weight in `NK{n}n`; output [..., N] in the normal layout."""
@@ -53,14 +49,3 @@ def dense_packed(x: Any, w: Any, b: Any = None, *, out_type: Any, weight_layout:
         return te.compute(y.shape, lambda *i: narrow(y(*i)), name="dense_cast")
     return te.compute(y.shape, lambda *i: narrow(y(*i) + cast(b[i[lead]], acc)),
                       name="dense_bias")
-
-
-@register_compute("nn.dense", when=_plain)
-def dense_plain(x: Any, w: Any, b: Any = None, *, out_type: Any, weight_layout: str) -> Any:
-    """Dense with the weight in the plain `NK` layout: the generic rule."""
-    # NOTE: [weight_layout shim] the generic rule in compute/nn.py predates the weight_layout
-    # attribute and does not accept it; this variant drops it and delegates. Once the generic
-    # rule takes `weight_layout: str = "NK"`, delete this function.
-    from edgecc.codegen.compute.nn import _dense
-
-    return _dense(x, w, b, out_type=out_type)
