@@ -10,6 +10,8 @@ and runs as one kernel. The rules, with P the producer's group and n the consume
 - a reduction (softmax, layer norm, mean) absorbs injective producers and elementwise
   consumers, but two reductions are never fused;
 - opaque ops (pooling with windows, lrn) stay alone;
+- a "diamond" (a value read by several elementwise ops that meet again, as in
+  gelu = x * (1 + erf(x / sqrt 2)) / 2) joins the group as a whole, or not at all;
 - a group grows to at most `max-depth` nodes.
 
     before:  %1 = nn.conv2d(%x, %w) ...        after: the same nodes, with
@@ -51,6 +53,60 @@ def _strongest(a: OpPattern, b: OpPattern) -> OpPattern:
     return a if int(a) >= int(b) else b
 
 
+DIAMOND_LIMIT = 8  # nodes between a shared value and where its users meet again
+
+
+def _diamond(graph: Graph, root: Node, position: dict[Node, int]) -> list[Node] | None:
+    """The elementwise nodes from `root` to the closest node where all its uses meet again.
+
+    Returns them in graph order (the meeting node last) when every node on the way is
+    elementwise/broadcast, has all its users on the way, and there are at most DIAMOND_LIMIT;
+    else None.
+    """
+    reach: list[Node] = []
+    frontier = list(root.users)
+    while frontier and len(reach) <= DIAMOND_LIMIT:
+        node = frontier.pop()
+        if node in reach or _pattern(node) not in (OpPattern.ELEMWISE, OpPattern.BROADCAST):
+            continue
+        reach.append(node)
+        frontier.extend(node.users)
+    reach.sort(key=lambda n: position[n])
+    for end in reach:
+        between = _ancestors_within(end, set(reach), root)
+        region = set(between) | {end}
+        if not all(u in region for u in root.users):
+            continue
+        if all(not graph.is_output(m) and all(u in region for u in m.users) for m in between):
+            return sorted(region, key=lambda n: position[n])
+    return None
+
+
+def _ancestors_within(end: Node, allowed: set[Node], root: Node) -> list[Node]:
+    """Nodes of `allowed` on some path from `root` to `end` (excluding both)."""
+    found: set[Node] = set()
+    stack = [i for i in end.inputs if i in allowed]
+    while stack:
+        node = stack.pop()
+        if node in found:
+            continue
+        found.add(node)
+        stack.extend(i for i in node.inputs if i in allowed)
+    return [n for n in found if _reaches(root, n)]
+
+
+def _reaches(root: Node, node: Node) -> bool:
+    stack, seen = [node], set()
+    while stack:
+        n = stack.pop()
+        if n is root:
+            return True
+        if n not in seen:
+            seen.add(n)
+            stack.extend(n.inputs)
+    return False
+
+
 @register_pass("fuse-ops")
 def fuse_ops(graph: Graph, ctx: PassContext, *, max_depth: int = 32) -> bool:
     """Assign every op node a fusion group (`meta["group"]`)."""
@@ -58,10 +114,33 @@ def fuse_ops(graph: Graph, ctx: PassContext, *, max_depth: int = 32) -> bool:
     kind: dict[int, OpPattern] = {}
     size: dict[int, int] = {}
     next_id = 0
+    position = {n: i for i, n in enumerate(graph.nodes)}
+    region_of: dict[Node, tuple[Node, list[Node]]] = {}
+    for root in graph.ops():
+        if len(root.users) > 1 and not graph.is_output(root):
+            region = _diamond(graph, root, position)
+            for member in region or ():
+                region_of.setdefault(member, (root, region))
+    forced: dict[Node, int] = {}
     for node in graph.ops():
+        if node in forced:
+            gid = forced[node]
+            group_of[node] = gid
+            kind[gid] = _strongest(kind[gid], _pattern(node))
+            size[gid] += 1
+            continue
         mine = _pattern(node)
         joined = None
-        for producer in dict.fromkeys(node.inputs):
+        if node in region_of:
+            root, region = region_of[node]
+            gid = group_of.get(root)
+            if (gid is not None and region[0] is node and size[gid] + len(region) <= max_depth
+                    and all(_can_join(kind[gid], _pattern(m)) for m in region)):
+                for member in region[1:]:
+                    forced[member] = gid
+                joined = gid
+                ctx.count("fuse-ops.diamonds")
+        for producer in dict.fromkeys(node.inputs) if joined is None else ():
             gid = group_of.get(producer)
             if gid is None or len(producer.users) != 1 or graph.is_output(producer):
                 continue

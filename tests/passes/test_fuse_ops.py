@@ -102,3 +102,60 @@ def test_random_graphs_partition_convexly():
         g = parse_graph(text)
         run_pipeline(g, "dce,fuse-ops", PassContext())
         partition(g)  # raises if a group is not convex
+
+
+GELU = """
+graph @main(%x: f32[4,8]) -> f32[4,16] {
+  %w = const f32[16,8]
+  %s = const f32[] = [0.7071067690849304]
+  %one = const f32[] = [1.0]
+  %half = const f32[] = [0.5]
+  %1 = nn.dense(%x, %w) : f32[4,16]
+  %2 = mul(%1, %s) : f32[4,16]
+  %3 = erf(%2) : f32[4,16]
+  %4 = add(%3, %one) : f32[4,16]
+  %5 = mul(%1, %4) : f32[4,16]
+  %6 = mul(%5, %half) : f32[4,16]
+  return %6
+}"""
+
+
+def test_gelu_diamond_joins_the_dense():
+    g, groups = _groups(GELU)
+    assert groups == [["nn.dense", "mul", "erf", "add", "mul", "mul"]]
+    partition(g)
+
+
+def test_gelu_diamond_kernel_matches_the_interpreter():
+    from edgecc.testing.codegen import check_kernels
+
+    rng = np.random.default_rng(0)
+    g = parse_graph(GELU, params={"w": rng.standard_normal((16, 8)).astype(np.float32)})
+    run_pipeline(g, "pack-dense-weights{n-block=16},fuse-ops", PassContext())
+    (kernel,) = check_kernels(g, {"x": rng.standard_normal((4, 8)).astype(np.float32)})
+    assert kernel.describe() == "nn.dense+mul+erf+add+mul+mul"
+
+
+def test_diamond_through_a_reduction_is_not_fused():
+    _, groups = _groups("""
+graph @main(%x: f32[4,8]) -> f32[4,8] {
+  %1 = exp(%x) : f32[4,8]
+  %2 = reduce.sum(%1) {axes=(1,)} : f32[4,1]
+  %3 = div(%1, %2) : f32[4,8]
+  return %3
+}""")
+    # exp is read by the sum (a reduction) and by the div: no elementwise diamond
+    assert groups == [["exp"], ["reduce.sum", "div"]]
+
+
+def test_diamond_with_an_escaping_value_is_not_fused():
+    _, groups = _groups("""
+graph @main(%x: f32[8]) -> (f32[8], f32[8]) {
+  %1 = exp(%x) : f32[8]
+  %2 = neg(%1) : f32[8]
+  %3 = abs(%1) : f32[8]
+  %4 = add(%2, %3) : f32[8]
+  return %4, %3 as "side"
+}""")
+    # %3 is a graph output, so the uses of %1 cannot all be inside one kernel
+    assert groups == [["exp"], ["neg", "add"], ["abs"]]
