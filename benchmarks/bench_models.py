@@ -5,8 +5,9 @@
 
 For each model: compile with edgecc (compile time recorded), then, for each thread count, one
 fresh process (TVM reads TVM_NUM_THREADS once) that loads the artifact and an onnxruntime
-session with the same thread count and times them interleaved, call by call (with a short
-pause before each call so the other runtime's spinning threads are idle), on the same input. Outputs must agree (max|diff|/max|ref| <= 1e-4) or the row is marked wrong. Writes
+session with the same thread count and times them interleaved, in alternating blocks of calls
+(with a pause between blocks so the other runtime's spinning threads are idle), on the same
+input. Outputs must agree (max|diff|/max|ref| <= 1e-4) or the row is marked wrong. Writes
 `bench.json` (figures, machine, threads, versions) and `bench.md` (the table).
 """
 
@@ -28,7 +29,8 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-PAUSE_S = 0.03
+PAUSE_S = 0.5
+ROUNDS = 5
 
 
 def _suite() -> dict[str, Callable[[], tuple[Path, dict[str, tuple[int, ...]] | None,
@@ -101,21 +103,21 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         model(feeds)
         sess.run(None, ort_feeds)
     # NOTE: [spinning thread pools] after a call, both onnxruntime's and TVM's worker threads
-    # spin for a while before sleeping; a call of the other runtime started at once finds a core
-    # taken (measured: ResNet-18 at 2 threads 64 ms interleaved back to back, 20 ms alone).
-    # A pause before every timed call lets the other pool go idle, so each runs on free cores.
+    # spin before they sleep, so a call of the other runtime started soon after finds a core
+    # taken (measured here: 2-3x slower either way, depending on which ran first). Timing
+    # alternates blocks of calls of each runtime, with a pause between blocks long enough for
+    # the idle pool to stop spinning.
     t_ours, t_ort = [], []
-    for _ in range(args.repeat):
-        time.sleep(PAUSE_S)
-        t0 = time.perf_counter()
-        model(feeds)
-        t1 = time.perf_counter()
-        time.sleep(PAUSE_S)
-        t2 = time.perf_counter()
-        sess.run(None, ort_feeds)
-        t3 = time.perf_counter()
-        t_ours.append((t1 - t0) * 1e3)
-        t_ort.append((t3 - t2) * 1e3)
+    block = max(1, args.repeat // ROUNDS)
+    for _ in range(ROUNDS):
+        for fn, sink in ((lambda: model(feeds), t_ours),
+                         (lambda: sess.run(None, ort_feeds), t_ort)):
+            time.sleep(PAUSE_S)
+            fn()  # the pool wakes up
+            for _ in range(block):
+                t0 = time.perf_counter()
+                fn()
+                sink.append((time.perf_counter() - t0) * 1e3)
     result = {"edgecc_ms": statistics.median(t_ours), "ort_ms": statistics.median(t_ort),
               "edgecc_min_ms": min(t_ours), "ort_min_ms": min(t_ort), "max_rel_err": err}
     if args.tvm_default:
