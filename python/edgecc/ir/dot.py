@@ -13,6 +13,11 @@ def _id(node: Node) -> str:
     return json.dumps("n:" + node.name)
 
 
+def _label(text: str) -> str:
+    # DOT reads `\n` inside a quoted label as a line break: keep it, escape the rest as JSON
+    return json.dumps(text).replace("\\\\n", "\\n")
+
+
 def graph_to_dot(graph: Graph, *, show_consts: bool = True) -> str:
     """DOT text; constants appear as small grey boxes (or not at all without `show_consts`)."""
     lines = [f"digraph {json.dumps(graph.name)} {{", "  rankdir=TB;",
@@ -27,20 +32,18 @@ def graph_to_dot(graph: Graph, *, show_consts: bool = True) -> str:
             label, attrs = f"{n.name}\\n{type_str(n.type)}", 'fillcolor="#eeeeee", fontsize=9'
         else:
             label, attrs = f"%{n.name} = {n.op}\\n{type_str(n.type)}", ""
-        line = f"  {_id(n)} [label={json.dumps(label).replace(chr(92) * 2, chr(92))}"
-        line += (", " + attrs if attrs else "") + "];"
         group = n.meta.get("group")
         if group is not None:
             groups.setdefault(group, []).append(n)
             continue
-        lines.append(line)
-        del line
+        lines.append(f"  {_id(n)} [label={_label(label)}" + (", " + attrs if attrs else "")
+                     + "];")
     for gid, members in groups.items():
         lines.append(f"  subgraph {json.dumps(f'cluster_{gid}')} {{")
         lines.append(f'    label={json.dumps(f"kernel {gid}")}; style=dashed;')
         for n in members:
             label = f"%{n.name} = {n.op}\\n{type_str(n.type)}"
-            lines.append(f"    {_id(n)} [label={json.dumps(label).replace(chr(92) * 2, chr(92))}];")
+            lines.append(f"    {_id(n)} [label={_label(label)}];")
         lines.append("  }")
     for n in graph.nodes:
         for inp in n.inputs:
