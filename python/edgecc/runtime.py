@@ -32,6 +32,9 @@ class CompiledModel:
             raise EdgeccError(f"cannot load {lib}: {exc}") from exc
         self.inputs = {i["name"]: (tuple(i["shape"]), i["dtype"]) for i in self.metadata["inputs"]}
         self.output_names = [o["name"] for o in self.metadata["outputs"]]
+        # per-call work kept small: the function handle and numpy dtypes are looked up once
+        self._main = self._vm["main"]
+        self._np_dtypes = {n: _np_dtype(d) for n, (_, d) in self.inputs.items()}
 
     def _args(self, inputs: Mapping[str, Any]) -> list[Any]:
         from edgecc import tvm_api
@@ -44,10 +47,12 @@ class CompiledModel:
         args = []
         for name, (shape, dtype) in self.inputs.items():
             arr = np.asarray(inputs[name])
-            if tuple(arr.shape) != shape:
+            if arr.shape != shape:
                 raise InputError(f"input {name!r}: shape {list(arr.shape)}, expected {list(shape)}")
-            if canonical_dtype(arr.dtype) != dtype:
-                raise InputError(f"input {name!r}: dtype {arr.dtype}, expected {dtype}")
+            want = self._np_dtypes[name]
+            if (arr.dtype != want) if want is not None else (canonical_dtype(arr.dtype) != dtype):
+                raise InputError(f"input {name!r}: dtype {canonical_dtype(arr.dtype)}, "
+                                 f"expected {dtype}")
             args.append(tvm_api.to_device(arr))
         return args
 
@@ -56,7 +61,7 @@ class CompiledModel:
         from edgecc import tvm_api
 
         feeds = dict(inputs or {}, **kwargs)
-        result = tvm_api.to_numpy(self._vm["main"](*self._args(feeds)))
+        result = tvm_api.to_numpy(self._main(*self._args(feeds)))
         values = result if isinstance(result, tuple) else (result,)
         return dict(zip(self.output_names, values))
 
@@ -91,6 +96,14 @@ class CompiledModel:
             rows.append({"kernel": k["name"], "ops": k["ops"], "template": k["template"],
                          "ms": min(secs) * 1e3, "macs": k["macs"]})
         return rows
+
+
+def _np_dtype(name: str) -> np.dtype | None:
+    """numpy's dtype for an edgecc dtype name, or None when numpy has none (bfloat16)."""
+    try:
+        return np.dtype(name)
+    except TypeError:
+        return None
 
 
 def load(out_dir: str | os.PathLike) -> CompiledModel:
