@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from edgecc.testing.codegen import check_group, check_op
+
 rng = np.random.default_rng(0)
 
 SPECIAL = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 0.5, 1.5, 2.5, -0.5, -2.5, 3.0, -7.25],
@@ -30,49 +32,49 @@ BCAST = [((2, 3, 4), (2, 3, 4)), ((2, 1, 4), (3, 1)), ((), (2, 3))]
 
 @pytest.mark.parametrize("shapes", BCAST, ids=str)
 @pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "maximum", "minimum"])
-def test_binary_float_broadcast(op_check, op, shapes) -> None:
-    op_check(op, _f(*shapes[0]), _f(*shapes[1]))
+def test_binary_float_broadcast(op, shapes) -> None:
+    check_op(op, _f(*shapes[0]), _f(*shapes[1]))
 
 
 @pytest.mark.parametrize("op", ["add", "sub", "mul", "maximum", "minimum", "div"])
 @pytest.mark.parametrize("dtype", ["int8", "uint8", "int64"])
-def test_binary_int(op_check, op, dtype) -> None:
+def test_binary_int(op, dtype) -> None:
     lo = 0 if dtype.startswith("u") else -100
     a, b = _i(3, 8, dtype=dtype, low=lo, high=100), _i(8, dtype=dtype, low=lo, high=100)
-    op_check(op, a, b)  # wraps on overflow, as numpy
+    check_op(op, a, b)  # wraps on overflow, as numpy
 
 
-def test_binary_float16(op_check) -> None:
+def test_binary_float16() -> None:
     for op in ("add", "mul", "div", "maximum"):
-        op_check(op, _f(4, 5, dtype="float16"), _f(5, dtype="float16"), rtol=1e-3, atol=1e-3)
+        check_op(op, _f(4, 5, dtype="float16"), _f(5, dtype="float16"), rtol=1e-3, atol=1e-3)
 
 
 @pytest.mark.parametrize("op", ["maximum", "minimum", "add", "div"])
-def test_binary_special_values(op_check, op) -> None:
+def test_binary_special_values(op) -> None:
     # maximum / minimum propagate NaN from either side (TVM's Max keeps only the first's)
     a = np.repeat(SPECIAL, len(SPECIAL))
     b = np.tile(SPECIAL, len(SPECIAL))
-    op_check(op, a, b)
+    check_op(op, a, b)
 
 
 @pytest.mark.parametrize("op", ["add", "mul", "maximum", "minimum", "div"])
-def test_binary_bool(op_check, op) -> None:
-    op_check(op, np.array([True, True, False, False]), np.array([True, False, True, False]))
+def test_binary_bool(op) -> None:
+    check_op(op, np.array([True, True, False, False]), np.array([True, False, True, False]))
 
 
 @pytest.mark.parametrize("dtype", ["int32", "int8", "uint16"])
-def test_int_div_truncates(op_check, dtype) -> None:
+def test_int_div_truncates(dtype) -> None:
     info = np.iinfo(dtype)
     vals = [info.min, info.min + 1, -7, -6, -1, 0, 1, 6, 7, info.max]
     vals = np.array([v for v in vals if info.min <= v <= info.max], dtype)
     divs = np.array([d for d in (-3, -1, 0, 1, 2, 7) if info.min <= d], dtype)
     a, b = np.repeat(vals, len(divs)), np.tile(divs, len(vals))
-    op_check("div", a, b)  # toward zero; x / 0 = 0; INT_MIN / -1 wraps (no trap)
+    check_op("div", a, b)  # toward zero; x / 0 = 0; INT_MIN / -1 wraps (no trap)
 
 
 @pytest.mark.parametrize("fmod", [0, 1])
 @pytest.mark.parametrize("dtype", ["int32", "int8", "uint8", "float32", "float16", "float64"])
-def test_mod(op_check, dtype, fmod) -> None:
+def test_mod(dtype, fmod) -> None:
     if dtype.startswith("float"):
         a = np.array([5.5, -5.5, 5.5, -5.5, 7.0, -7.0, 0.0, 3.0, 1e3 + 0.25, np.nan, 2.0, -1.0],
                      dtype)
@@ -82,41 +84,41 @@ def test_mod(op_check, dtype, fmod) -> None:
         info = np.iinfo(dtype)
         a = np.array([7, -7, 7, -7, 0, 5, info.min, info.max, 9, -9, 3, 4]).astype(dtype)
         b = np.array([3, 3, -3, -3, 5, 0, -1, 2, 1, 0, 7, 4]).astype(dtype)
-    op_check("mod", a, b, attrs={"fmod": fmod})
+    check_op("mod", a, b, attrs={"fmod": fmod})
 
 
-def test_pow_float(op_check) -> None:
+def test_pow_float() -> None:
     base = np.abs(_f(3, 4)) + 0.1
-    op_check("pow", base, _f(3, 4, scale=1.0))
-    op_check("pow", _f(3, 4), np.array([2.0, 3.0, 0.0, -1.0], "float32"))
-    op_check("pow", _f(2, 3), np.array([2, 3, -1], "int32"))  # float base, int exponent
-    op_check("pow", np.abs(_f(5, dtype="float16")), _f(5, dtype="float16", scale=1.0),
+    check_op("pow", base, _f(3, 4, scale=1.0))
+    check_op("pow", _f(3, 4), np.array([2.0, 3.0, 0.0, -1.0], "float32"))
+    check_op("pow", _f(2, 3), np.array([2, 3, -1], "int32"))  # float base, int exponent
+    check_op("pow", np.abs(_f(5, dtype="float16")), _f(5, dtype="float16", scale=1.0),
              rtol=1e-3, atol=1e-3)
 
 
-def test_pow_int(op_check) -> None:
+def test_pow_int() -> None:
     a = np.array([2, -3, 5, 0, 1, -1, 7, -2, 3, 10], "int32")
-    op_check("pow", a, np.array([10, 5, 0, 3, 100, 7, 20, 31, 40, 1], "int32"))  # wraps
-    op_check("pow", a, np.array([-1, -2, 3, 2, -5, -3, 0, 4, -1, 2], "int32"))  # negatives
-    op_check("pow", a.astype("int8"), np.array([1, 2, 3, 0, 9, 7, 2, 6, 4, 1], "int64"))
-    op_check("pow", np.array([2, 3, 9], "uint8"), np.array([7, 5, 3], "uint8"))
-    op_check("pow", a, np.array([0.5, 2.0, 1.5, 3.0, -1.0, 2.0, 0.5, 3.0, 2.5, 1.0], "float32"))
+    check_op("pow", a, np.array([10, 5, 0, 3, 100, 7, 20, 31, 40, 1], "int32"))  # wraps
+    check_op("pow", a, np.array([-1, -2, 3, 2, -5, -3, 0, 4, -1, 2], "int32"))  # negatives
+    check_op("pow", a.astype("int8"), np.array([1, 2, 3, 0, 9, 7, 2, 6, 4, 1], "int64"))
+    check_op("pow", np.array([2, 3, 9], "uint8"), np.array([7, 5, 3], "uint8"))
+    check_op("pow", a, np.array([0.5, 2.0, 1.5, 3.0, -1.0, 2.0, 0.5, 3.0, 2.5, 1.0], "float32"))
 
 
 @pytest.mark.parametrize("op", ["equal", "greater", "less", "greater_equal", "less_equal"])
-def test_compare(op_check, op) -> None:
-    op_check(op, np.repeat(SPECIAL, 12), np.tile(SPECIAL, 12))
-    op_check(op, _i(2, 5, dtype="int16", low=-3, high=3), _i(5, dtype="int16", low=-3, high=3))
-    op_check(op, np.array([True, True, False, False]), np.array([True, False, True, False]))
+def test_compare(op) -> None:
+    check_op(op, np.repeat(SPECIAL, 12), np.tile(SPECIAL, 12))
+    check_op(op, _i(2, 5, dtype="int16", low=-3, high=3), _i(5, dtype="int16", low=-3, high=3))
+    check_op(op, np.array([True, True, False, False]), np.array([True, False, True, False]))
 
 
 @pytest.mark.parametrize("op", ["logical_and", "logical_or", "logical_xor"])
-def test_logical(op_check, op) -> None:
-    op_check(op, _b(3, 4), _b(4))
+def test_logical(op) -> None:
+    check_op(op, _b(3, 4), _b(4))
 
 
-def test_logical_not(op_check) -> None:
-    op_check("logical_not", _b(2, 7))
+def test_logical_not() -> None:
+    check_op("logical_not", _b(2, 7))
 
 
 FLOAT_UNARY = ["sqrt", "exp", "log", "erf", "reciprocal", "floor", "ceil", "round", "sin", "cos",
@@ -124,30 +126,30 @@ FLOAT_UNARY = ["sqrt", "exp", "log", "erf", "reciprocal", "floor", "ceil", "roun
 
 
 @pytest.mark.parametrize("op", FLOAT_UNARY)
-def test_float_unary(op_check, op) -> None:
+def test_float_unary(op) -> None:
     x = np.concatenate([SPECIAL, _f(20, scale=4.0), np.array([-100.0, 100.0, 1e-6], "float32")])
     rtol = 2e-5 if op == "tanh" else 1e-5  # TVM's tanh is within 2.3e-6 relative
-    op_check(op, x, rtol=rtol)
+    check_op(op, x, rtol=rtol)
 
 
 @pytest.mark.parametrize("op", ["exp", "round", "sigmoid", "tanh", "isinf"])
-def test_float_unary_half(op_check, op) -> None:
+def test_float_unary_half(op) -> None:
     x = np.concatenate([SPECIAL, _f(8)]).astype("float16")
-    op_check(op, x, rtol=1e-3, atol=1e-3)
+    check_op(op, x, rtol=1e-3, atol=1e-3)
 
 
-def test_float_unary_f64(op_check) -> None:
+def test_float_unary_f64() -> None:
     for op in ("exp", "erf", "sigmoid", "round"):
-        op_check(op, _f(3, 5, dtype="float64"), rtol=1e-12, atol=1e-12)
+        check_op(op, _f(3, 5, dtype="float64"), rtol=1e-12, atol=1e-12)
 
 
-def test_round_half_to_even(op_check) -> None:
-    op_check("round", np.arange(-4.5, 5.0, 0.5, dtype="float32"))
+def test_round_half_to_even() -> None:
+    check_op("round", np.arange(-4.5, 5.0, 0.5, dtype="float32"))
 
 
 @pytest.mark.parametrize("op", ["neg", "abs", "sign"])
 @pytest.mark.parametrize("dtype", ["float32", "int8", "uint8", "int64"])
-def test_numeric_unary(op_check, op, dtype) -> None:
+def test_numeric_unary(op, dtype) -> None:
     if dtype.startswith("float"):
         x = SPECIAL
     else:
@@ -155,13 +157,13 @@ def test_numeric_unary(op_check, op, dtype) -> None:
         x = np.array([info.min, info.min + 1, 0, 1, 5, info.max]).astype(dtype)
         if dtype.startswith("int"):
             x = np.concatenate([x, np.array([-1, -5], dtype)])
-    op_check(op, x)
+    check_op(op, x)
 
 
-def test_where(op_check) -> None:
-    op_check("where", _b(3, 1, 4), _f(2, 1), _f(4))
-    op_check("where", _b(2, 3), _i(2, 3, dtype="int8"), np.array(7, "int8"))
-    op_check("where", _b(5), _b(5), _b(1))
+def test_where() -> None:
+    check_op("where", _b(3, 1, 4), _f(2, 1), _f(4))
+    check_op("where", _b(2, 3), _i(2, 3, dtype="int8"), np.array(7, "int8"))
+    check_op("where", _b(5), _b(5), _b(1))
 
 
 CASTS = [
@@ -173,7 +175,7 @@ CASTS = [
 
 
 @pytest.mark.parametrize("src, dst", CASTS, ids=lambda v: str(v))
-def test_cast(op_check, src, dst) -> None:
+def test_cast(src, dst) -> None:
     if src == "bool":
         x = _b(9)
     elif src.startswith("float"):
@@ -190,30 +192,30 @@ def test_cast(op_check, src, dst) -> None:
         x = np.array([info.min, -1 if info.min < 0 else 0, 0, 2, 127, 300 % (info.max + 1),
                       info.max]).astype(src)
     tol = 1e-2 if dst == "bfloat16" else 1e-5
-    op_check("cast", x, attrs={"dtype": dst}, rtol=tol, atol=tol)
+    check_op("cast", x, attrs={"dtype": dst}, rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("lo, hi", [(-1.0, 1.0), (None, 0.5), (-0.5, None), (None, None),
                                     (2.0, 1.0), (-np.inf, 1e10)], ids=str)
-def test_clip_float(op_check, lo, hi) -> None:
-    op_check("clip", SPECIAL, attrs={"min": lo, "max": hi})
+def test_clip_float(lo, hi) -> None:
+    check_op("clip", SPECIAL, attrs={"min": lo, "max": hi})
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered in cast")
-def test_clip_half_and_int(op_check) -> None:
+def test_clip_half_and_int() -> None:
     x = np.concatenate([SPECIAL, _f(6)]).astype("float16")
-    op_check("clip", x, attrs={"min": -1e10, "max": 1.3}, rtol=1e-3, atol=1e-3)
+    check_op("clip", x, attrs={"min": -1e10, "max": 1.3}, rtol=1e-3, atol=1e-3)
     xi = np.array([-128, -5, -1, 0, 1, 2, 3, 100, 127], "int8")
-    op_check("clip", xi, attrs={"min": -1.5, "max": 2.5})  # bounds round inward
-    op_check("clip", xi, attrs={"min": -1000.0, "max": None})  # clamped to the dtype
-    op_check("clip", np.array([0, 3, 200, 255], "uint8"), attrs={"min": 2.0, "max": 100.0})
+    check_op("clip", xi, attrs={"min": -1.5, "max": 2.5})  # bounds round inward
+    check_op("clip", xi, attrs={"min": -1000.0, "max": None})  # clamped to the dtype
+    check_op("clip", np.array([0, 3, 200, 255], "uint8"), attrs={"min": 2.0, "max": 100.0})
 
 
-def test_identity_alone_copies(op_check) -> None:
-    op_check("identity", _f(3, 4))
+def test_identity_alone_copies() -> None:
+    check_op("identity", _f(3, 4))
 
 
-def test_fused_elementwise_chain(group_check) -> None:
+def test_fused_elementwise_chain() -> None:
     text = """
 graph @main(%x: f32[2,3,8], %y: f32[8], %c: bool[2,1,8]) -> f32[2,3,8] {
   %1 = add(%x, %y) : f32[2,3,8]
@@ -224,10 +226,10 @@ graph @main(%x: f32[2,3,8], %y: f32[8], %c: bool[2,1,8]) -> f32[2,3,8] {
   %6 = maximum(%5, %y) : f32[2,3,8]
   return %6
 }"""
-    group_check(text, {"x": _f(2, 3, 8), "y": _f(8), "c": _b(2, 1, 8)})
+    check_group(text, {"x": _f(2, 3, 8), "y": _f(8), "c": _b(2, 1, 8)})
 
 
-def test_fused_int_chain(group_check) -> None:
+def test_fused_int_chain() -> None:
     text = """
 graph @main(%x: i32[4,6], %y: i32[6]) -> i8[4,6] {
   %1 = div(%x, %y) : i32[4,6]
@@ -237,5 +239,5 @@ graph @main(%x: i32[4,6], %y: i32[6]) -> i8[4,6] {
   %5 = cast(%4) {dtype="int8"} : i8[4,6]
   return %5
 }"""
-    group_check(text, {"x": _i(4, 6, low=-50, high=50), "y": np.array([-3, -1, 0, 1, 2, 5],
+    check_group(text, {"x": _i(4, 6, low=-50, high=50), "y": np.array([-3, -1, 0, 1, 2, 5],
                                                                      "int32")})
