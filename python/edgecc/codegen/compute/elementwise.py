@@ -61,39 +61,21 @@ def _bool_binary(op: str, a: Any, b: Any, out_type: Any) -> Any:
     return broadcast_map([a, b], _shape(out_type), _BOOL_BINARY[op], f"bool_{op}")
 
 
-@register_compute("add")
-def _add(a: Any, b: Any, *, out_type: Any) -> Any:
-    if dt(a) == "bool":
-        return _bool_binary("add", a, b, out_type)
-    return topi.add(a, b)
+def _numeric_or_bool(op: str, numeric: Callable[[Any, Any, Any], Any]) -> None:
+    """Register `op`: `numeric(a, b, out_type)` for numbers, the _BOOL_BINARY form for bools."""
+
+    @register_compute(op)
+    def rule(a: Any, b: Any, *, out_type: Any) -> Any:
+        if dt(a) == "bool":
+            return _bool_binary(op, a, b, out_type)
+        return numeric(a, b, out_type)
 
 
-@register_compute("sub")
-def _sub(a: Any, b: Any, *, out_type: Any) -> Any:
-    if dt(a) == "bool":
-        return _bool_binary("sub", a, b, out_type)
-    return topi.subtract(a, b)
-
-
-@register_compute("mul")
-def _mul(a: Any, b: Any, *, out_type: Any) -> Any:
-    if dt(a) == "bool":
-        return _bool_binary("mul", a, b, out_type)
-    return topi.multiply(a, b)
-
-
-@register_compute("maximum")
-def _maximum(a: Any, b: Any, *, out_type: Any) -> Any:
-    if dt(a) == "bool":
-        return _bool_binary("maximum", a, b, out_type)
-    return broadcast_map([a, b], _shape(out_type), nan_max, "maximum")
-
-
-@register_compute("minimum")
-def _minimum(a: Any, b: Any, *, out_type: Any) -> Any:
-    if dt(a) == "bool":
-        return _bool_binary("minimum", a, b, out_type)
-    return broadcast_map([a, b], _shape(out_type), nan_min, "minimum")
+_numeric_or_bool("add", lambda a, b, _t: topi.add(a, b))
+_numeric_or_bool("sub", lambda a, b, _t: topi.subtract(a, b))
+_numeric_or_bool("mul", lambda a, b, _t: topi.multiply(a, b))
+_numeric_or_bool("maximum", lambda a, b, t: broadcast_map([a, b], _shape(t), nan_max, "maximum"))
+_numeric_or_bool("minimum", lambda a, b, t: broadcast_map([a, b], _shape(t), nan_min, "minimum"))
 
 
 def _safe_divisor(b: Any) -> tuple[Any, Any]:
