@@ -86,6 +86,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     import onnxruntime as ort
 
     import edgecc
+    from edgecc.testing.compare import rel_error
 
     model = edgecc.load(args.artifact)
     feeds = _feeds(model.inputs, json.loads(args.int_ranges))
@@ -97,8 +98,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     ort_feeds = {k: v for k, v in feeds.items() if k in ort_inputs}
     ours = model(feeds)
     ref = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, ort_feeds)))
-    err = max(float(np.abs(ours[k].astype(np.float64) - ref[k]).max()
-                    / max(np.abs(ref[k]).max(), 1e-30)) for k in ours if k in ref)
+    err = max(rel_error(ref[k], ours[k]) for k in ours if k in ref)
     for _ in range(3):
         model(feeds)
         sess.run(None, ort_feeds)

@@ -84,8 +84,3 @@ def get_template(name: str) -> Template:
             if t.name == name:
                 return t
     raise EdgeccError(f"unknown schedule template {name!r}")
-
-
-def list_templates() -> dict[str, list[str]]:
-    _ensure_loaded()
-    return {fam: [t.name for t in ts] for fam, ts in _TEMPLATES.items()}

@@ -139,7 +139,7 @@ def _check_codegen_coverage(graph: Graph) -> None:
 def _metadata(graph: Graph, source: str, tgt: Any, pipeline: str, lowered: list[Any],
               stats: Mapping[str, int]) -> dict[str, Any]:
     from edgecc import tvm_api
-    from edgecc.stats import graph_stats
+    from edgecc.stats import graph_stats, node_macs
 
     s = graph_stats(graph)
     return {
@@ -158,15 +158,9 @@ def _metadata(graph: Graph, source: str, tgt: Any, pipeline: str, lowered: list[
                      "output": type_str(lk.kernel.output.type),
                      "workload_key": lk.kernel.workload_key, "template": lk.template,
                      "config": lk.config.to_json(),
-                     "macs": sum(_node_macs(n) for n in lk.kernel.nodes)}
+                     "macs": sum(node_macs(n) for n in lk.kernel.nodes)}
                     for lk in lowered],
     }
-
-
-def _node_macs(node: Any) -> int:
-    from edgecc.stats import node_macs
-
-    return node_macs(node)
 
 
 def _write_reference(graph: Graph, folder: Path) -> None:

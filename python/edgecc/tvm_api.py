@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -76,13 +75,6 @@ def load_vm(path: str | os.PathLike) -> Any:
     return relax.VirtualMachine(module, tvm.cpu(0))
 
 
-def vm_from_executable(executable: Any) -> Any:
-    tvm = _tvm()
-    from tvm import relax
-
-    return relax.VirtualMachine(executable, tvm.cpu(0))
-
-
 def to_device(array: np.ndarray) -> Any:
     """A TVM CPU tensor holding a copy of `array`."""
     tvm = _tvm()
@@ -124,9 +116,6 @@ def versions() -> dict[str, str]:
 
     return {"tvm": str(tvm.__version__), "tvm_ffi": str(getattr(tvm_ffi, "__version__", "?"))}
 
-
-def file_size(path: str | os.PathLike) -> int:
-    return Path(path).stat().st_size
 
 
 def time_library_function(path: str | os.PathLike, name: str, args: Sequence[Any], *,

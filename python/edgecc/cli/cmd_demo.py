@@ -21,6 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from edgecc.frontend.onnx import from_onnx
     from edgecc.interpreter import run as interpret
     from edgecc.stats import graph_stats, human_bytes, human_count
+    from edgecc.testing.compare import rel_error
     from edgecc.transform import PassContext, run_pipeline
     from edgecc.transform.instruments import PassTiming
     from edgecc.transform.levels import LEVELS
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     sess = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
     ref = np.stack([sess.run(None, {input_name: img[None]})[0][0] for img in images])
     ours = np.stack(logits)
-    rel = float(np.abs(ours - ref).max() / max(np.abs(ref).max(), 1e-30))
+    rel = rel_error(ref, ours)
     same = int((ref.argmax(1) == preds_a).sum())
     print(f"\nonnxruntime {ort.__version__}: max|diff|/max|ref| = {rel:.2e}; "
           f"same prediction on {same}/{len(labels)}")
@@ -88,6 +89,7 @@ def _compiled(model_path: str, images: np.ndarray, reference: np.ndarray, input_
     from edgecc.compiler import compile_model
     from edgecc.errors import EdgeccError
     from edgecc.runtime import load
+    from edgecc.testing.compare import rel_error
 
     with tempfile.TemporaryDirectory(prefix="edgecc-demo-") as out:
         result = compile_model(model_path, out, reference=False)
@@ -100,7 +102,7 @@ def _compiled(model_path: str, images: np.ndarray, reference: np.ndarray, input_
         model = load(out)
         outs = np.stack([model({input_name: img[None]})["logits"][0] for img in images])
         times = model.time({input_name: images[:1]}, number=10, repeat=5)
-        rel = float(np.abs(outs - reference).max() / max(np.abs(reference).max(), 1e-30))
+        rel = rel_error(reference, outs)
         print(f"compiled: {statistics.median(times) * 1e3:.3f} ms per image; max|diff|/max|ref| "
               f"vs the interpreter = {rel:.2e}; same prediction on "
               f"{int((outs.argmax(1) == reference.argmax(1)).sum())}/{len(images)}")

@@ -16,7 +16,7 @@ from edgecc.cli.common import (
     load_inputs,
     pipeline_text,
 )
-from edgecc.errors import UnsupportedError
+from edgecc.errors import EdgeccError, UnsupportedError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,6 +68,7 @@ def _run_artifact(args: argparse.Namespace) -> int:
     from edgecc.compiler import load_reference
     from edgecc.interpreter import run as interpret
     from edgecc.runtime import load
+    from edgecc.testing.compare import rel_error
 
     if args.interpreter or args.input_shape or args.pipeline or args.opt_level is not None:
         raise UnsupportedError("--interpreter, --input-shape, --pipeline and -O apply to models; "
@@ -88,14 +89,12 @@ def _run_artifact(args: argparse.Namespace) -> int:
         ref = interpret(load_reference(args.model), inputs)
         worst = 0.0
         for name, value in outputs.items():
-            r = np.asarray(ref[name], dtype=np.float64)
-            diff = np.abs(np.asarray(value, dtype=np.float64) - r).max() if r.size else 0.0
-            rel = float(diff / max(np.abs(r).max(), 1e-30)) if r.size else 0.0
+            rel = rel_error(ref[name], value)
             worst = max(worst, rel)
             print(f"  check {name}: max|diff|/max|ref| = {rel:.2e}")
         if worst > 1e-4:
-            raise UnsupportedError(f"compiled outputs differ from the interpreter by {worst:.2e} "
-                                   "(> 1e-4)")
+            raise EdgeccError(f"compiled outputs differ from the interpreter by {worst:.2e} "
+                              "(> 1e-4)")
         print("  OK: matches the reference interpreter")
     if args.output:
         np.savez(args.output, **{k: np.asarray(v) for k, v in outputs.items()})

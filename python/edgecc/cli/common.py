@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecc.errors import EdgeccError, InputError, ModelLoadError
+from edgecc.errors import InputError, ModelLoadError
 from edgecc.ir.graph import Graph
 
 
@@ -115,7 +115,3 @@ def describe_array(a: np.ndarray) -> str:
             text += f" argmax={int(np.argmax(a))}"
     return text
 
-
-def fail_unless(condition: bool, message: str) -> None:
-    if not condition:
-        raise EdgeccError(message)

@@ -1,4 +1,4 @@
-"""networkx views of a graph for analyses (dominators, liveness, colouring), built on demand."""
+"""networkx views of a graph for analyses (dominators, reachability, colouring), built on demand."""
 
 from __future__ import annotations
 
@@ -19,20 +19,3 @@ def to_networkx(graph: Graph, *, consts: bool = False) -> nx.DiGraph:
                 continue
             g.add_edge(inp.name, n.name)
     return g
-
-
-def live_ranges(graph: Graph) -> dict[str, tuple[int, int]]:
-    """For every non-constant value: (index where it is defined, index of its last use).
-
-    Graph outputs live to the end.
-    """
-    pos = {n: i for i, n in enumerate(graph.nodes)}
-    end = len(graph.nodes)
-    ranges = {}
-    outputs = set(graph.outputs)
-    for n in graph.nodes:
-        if n.is_const:
-            continue
-        last = max((pos[u] for u in n.users), default=pos[n])
-        ranges[n.name] = (pos[n], end if n in outputs else last)
-    return ranges
