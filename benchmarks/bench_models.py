@@ -69,27 +69,16 @@ def _suite() -> dict[str, Callable[[], tuple[Path, dict[str, tuple[int, ...]] | 
 
 
 # ------------------------------------------------------------------------------ measuring
-def _feeds(spec: dict[str, Any], int_ranges: dict[str, list[int]]) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(0)
-    feeds = {}
-    for name, (shape, dtype) in spec.items():
-        if dtype.startswith("float"):
-            feeds[name] = rng.standard_normal(shape).astype(dtype)
-        else:
-            lo, hi = int_ranges.get(name, (0, 10))
-            feeds[name] = rng.integers(lo, hi, shape).astype(dtype)
-    return feeds
-
-
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Runs in a child process with TVM_NUM_THREADS set: interleaved timing."""
     import onnxruntime as ort
 
     import edgecc
+    from edgecc.cli.common import random_inputs
     from edgecc.testing.compare import rel_error
 
     model = edgecc.load(args.artifact)
-    feeds = _feeds(model.inputs, json.loads(args.int_ranges))
+    feeds = random_inputs(model.inputs, 0, json.loads(args.int_ranges))
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = args.threads
     opts.inter_op_num_threads = 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -85,10 +85,10 @@ def load_inputs(path: str | None, spec: Graph | Mapping[str, tuple[tuple[int, ..
         raise InputError(f"cannot read {p} as an .npz file: {exc}") from exc
 
 
-def random_inputs(spec: Graph | Mapping[str, tuple[tuple[int, ...], str]],
-                  seed: int = 0) -> dict[str, np.ndarray]:
+def random_inputs(spec: Graph | Mapping[str, tuple[tuple[int, ...], str]], seed: int = 0,
+                  int_ranges: Mapping[str, Sequence[int]] | None = None) -> dict[str, np.ndarray]:
     """Seeded inputs for a graph's inputs or a {name: (shape, dtype)} spec: N(0,1) floats,
-    integers in [0, 10), booleans at random."""
+    integers in [0, 10) (or `int_ranges[name]` = [low, high)), booleans at random."""
     if isinstance(spec, Graph):
         spec = {n.name: (n.shape, n.dtype) for n in spec.inputs}
     rng = np.random.default_rng(seed)
@@ -99,7 +99,8 @@ def random_inputs(spec: Graph | Mapping[str, tuple[tuple[int, ...], str]],
         elif dtype == "bool":
             out[name] = rng.integers(0, 2, shape).astype(bool)
         else:
-            out[name] = rng.integers(0, 10, shape).astype(dtype)
+            low, high = (int_ranges or {}).get(name, (0, 10))
+            out[name] = rng.integers(low, high, shape).astype(dtype)
     return out
 
 
