@@ -96,7 +96,6 @@ def compile_model(model: str | os.PathLike | Graph, out_dir: str | os.PathLike, 
     meta = _metadata(graph, source, tgt, full, lowered, ctx.stats)
     if reference:
         _write_reference(graph, out / "reference")
-    (out / METADATA).write_text(json.dumps(meta, indent=1))
     _stage(stages, "export", t0)
     seconds = time.perf_counter() - start
     meta["compile_seconds"] = round(seconds, 3)
